@@ -1,0 +1,3 @@
+/* stub */
+#include "testutil.h"
+int main(void) { return 0; }
