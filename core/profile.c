@@ -156,8 +156,14 @@ static uint64_t entry_hash(uint32_t kind, const void *e)
     case T_LOCATION: {
         const struct pcol_location *l = e;
         uint64_t h = pcol_hash_mix((uint64_t)l->mapping, l->address);
-        h = pcol_hash_bytes(l->lines, (size_t)l->n_lines * sizeof(struct pcol_line), h);
-        return ilist_hash(l->attrs, h);
+        uint32_t i;
+        /* Field by field: struct pcol_line has padding. */
+        for (i = 0; i < l->n_lines; i++) {
+            h = pcol_hash_mix(h, (uint64_t)l->lines[i].function);
+            h = pcol_hash_mix(h, (uint64_t)l->lines[i].line);
+            h = pcol_hash_mix(h, (uint64_t)l->lines[i].column);
+        }
+        return ilist_hash(l->attrs, pcol_hash_mix(h, l->n_lines));
     }
     case T_FUNCTION: {
         const struct pcol_function *f = e;
@@ -191,11 +197,18 @@ static bool entry_eq(uint32_t kind, const void *x, const void *y)
     }
     case T_LOCATION: {
         const struct pcol_location *a = x, *b = y;
-        return a->mapping == b->mapping && a->address == b->address &&
-               a->n_lines == b->n_lines &&
-               (a->n_lines == 0 ||
-                memcmp(a->lines, b->lines, a->n_lines * sizeof(struct pcol_line)) == 0) &&
-               ilist_eq(a->attrs, b->attrs);
+        uint32_t i;
+        if (a->mapping != b->mapping || a->address != b->address || a->n_lines != b->n_lines ||
+            !ilist_eq(a->attrs, b->attrs)) {
+            return false;
+        }
+        for (i = 0; i < a->n_lines; i++) {
+            if (a->lines[i].function != b->lines[i].function ||
+                a->lines[i].line != b->lines[i].line || a->lines[i].column != b->lines[i].column) {
+                return false;
+            }
+        }
+        return true;
     }
     case T_FUNCTION: {
         const struct pcol_function *a = x, *b = y;
