@@ -16,13 +16,26 @@
 typedef Opentelemetry__Proto__Collector__Profiles__V1development__ExportProfilesServiceRequest
     pcol_pb_export_request;
 
+/* The request's generated descriptor and initial value; their names alone are
+ * wider than our 100 columns, hence the pasting. */
+#define PCOL_PB_CAT(a, b) a##b
+#define PCOL_PB_REQUEST_DESC                                                  \
+    PCOL_PB_CAT(opentelemetry__proto__collector__profiles__v1development__, \
+                export_profiles_service_request__descriptor)
+#define PCOL_PB_REQUEST_INIT                                                  \
+    PCOL_PB_CAT(OPENTELEMETRY__PROTO__COLLECTOR__PROFILES__V1DEVELOPMENT__, \
+                EXPORT_PROFILES_SERVICE_REQUEST__INIT)
+
 /* A ProtobufCAllocator whose memory comes from arena `a` (free is a no-op). */
 #define PCOL_PB_ALLOCATOR(a) \
     { pcol__arena_pb_alloc, pcol__arena_pb_free, (a) }
 
-/* Appends the content of an unpacked request (borrowed; may live in any
- * arena) to `b`, checking every index. */
-int pcol__otlp_from_pb(struct pcol_batch *b, const pcol_pb_export_request *req,
+/* Appends the content of an unpacked request (borrowed) to `b`, checking
+ * every index. With `borrow` the request lives in b's arena and the batch
+ * keeps pointing at its strings, bytes and value arrays; without it they are
+ * copied, so the request may live anywhere. `b` may hold partial data on
+ * error. */
+int pcol__otlp_from_pb(struct pcol_batch *b, const pcol_pb_export_request *req, bool borrow,
                        struct pcol_err *err);
 
 /* Builds protobuf-c structs for the batch in arena `a`. Strings and bytes
