@@ -2,7 +2,7 @@
 /*
  * codec_otlp_internal.h: what the codecs share with each other (and tests)
  * and nobody else may use: the protobuf-c <-> model translation and the
- * generic protobuf-c <-> proto3 JSON codec. Only codec_*.c, pbjson.c and
+ * generic protobuf-c <-> proto3 JSON codec. Only codec_*.c, pbjson_*.c and
  * tests include this header.
  */
 #ifndef PCOL_CODEC_OTLP_INTERNAL_H
@@ -30,6 +30,19 @@ typedef Opentelemetry__Proto__Collector__Profiles__V1development__ExportProfiles
 #define PCOL_PB_ALLOCATOR(a) \
     { pcol__arena_pb_alloc, pcol__arena_pb_free, (a) }
 
+/* Whether p[0..n) is all zero bytes: an unset trace, span or profile id. */
+static inline bool pcol__all_zero(const uint8_t *p, size_t n)
+{
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (p[i]) {
+            return false;
+        }
+    }
+    return true;
+}
+
 /* Appends the content of an unpacked request (borrowed) to `b`, checking
  * every index. With `borrow` the request lives in b's arena and the batch
  * keeps pointing at its strings, bytes and value arrays; without it they are
@@ -54,7 +67,7 @@ int pcol__otlp_context_from_json(struct pcol_batch *b, const char *json, size_t 
                                  struct pcol_resource *r, struct pcol_scope *s,
                                  struct pcol_err *err);
 
-/* ---- generic proto3 JSON for any protobuf-c message (pbjson.c) ----------- */
+/* ---- generic proto3 JSON for any protobuf-c message (pbjson_*.c) --------- */
 
 /* Writes `m` (borrowed) as compact proto3 JSON: lowerCamelCase names,
  * default values omitted, 64-bit ints as strings, bytes as base64 except

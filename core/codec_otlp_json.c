@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * codec_otlp_json.c: OTLP/JSON <-> the model. The JSON is read into the same
- * protobuf-c structs the protobuf codec uses (pbjson.c), so both formats share
- * one translation and one set of checks (codec_otlp.c). As the collector
+ * protobuf-c structs the protobuf codec uses (pbjson_*.c), so both formats
+ * share one translation and one set of checks (codec_otlp_decode.c and
+ * codec_otlp_encode.c). As the collector
  * does, the encoder writes resource and scope attribute keys and string
  * values as string-table indexes.
  *

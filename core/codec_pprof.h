@@ -13,7 +13,7 @@
  *   - comments -> `pprof.profile.comment` (string[]); drop/keep frames and
  *     doc_url -> `pprof.profile.*`; time, duration, period copied.
  *
- * Only this file and codec_pprof.c know the pprof wire types.
+ * Only the codec_pprof_*.c files know the pprof wire types.
  */
 #ifndef PCOL_CODEC_PPROF_H
 #define PCOL_CODEC_PPROF_H

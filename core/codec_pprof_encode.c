@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * codec_pprof_encode.c: the model -> pprof, following docs/conversion.md.
- * Part of the pprof codec, with codec_pprof_decode.c; only these two files
+ * Part of the pprof codec with codec_pprof_decode*.c; only the codec_pprof_*.c files
  * know the pprof wire types.
  *
  * The batch is borrowed and never changed. Each pprof is built as protobuf-c

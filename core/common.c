@@ -53,6 +53,7 @@ const char *pcol_strerror(int code)
     case PCOL_ENOTSUP: return "not supported";
     case PCOL_EIO: return "i/o error";
     case PCOL_ENOENT: return "not found";
+    case PCOL_EBUSY: return "busy, try again later";
     default: return "error";
     }
 }

@@ -23,6 +23,7 @@ enum {
     PCOL_ENOTSUP = -95,  /* well-formed but not supported (e.g. legacy pprof) */
     PCOL_EIO = -5,       /* file or socket error; errno-style detail in the message */
     PCOL_ENOENT = -2,    /* named thing does not exist */
+    PCOL_EBUSY = -16,    /* over a memory budget or queue limit: try again later */
 };
 
 #define PCOL_ERR_MAX 256

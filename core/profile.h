@@ -222,6 +222,7 @@ struct pcol_batch {
     uint32_t refcount;
     uint32_t flags;
     uint64_t received_unix_nano; /* when a receiver accepted it, 0 if unknown */
+    uint64_t charged;            /* core: pipelines whose memory budget it counts in */
 };
 
 /* ---- batch lifetime ------------------------------------------------------ */

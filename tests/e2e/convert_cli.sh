@@ -8,24 +8,9 @@ set -eu
 
 PROFCOL=$1
 CORPUS=$2
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-trap 'exit 1' INT TERM
-
-passed=0
-failed=0
-
-ok() {
-    passed=$((passed + 1))
-}
-
-bad() {
-    failed=$((failed + 1))
-    echo "FAIL: $*" >&2
-    if [ -s "$T/err" ]; then
-        sed 's/^/    stderr: /' "$T/err" >&2
-    fi
-}
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "$0")/lib.sh"
+E2E_STDERR=$T/err
 
 # run ARGS...: runs profcol with stdout in $T/out, stderr in $T/err and the exit
 # status in $rc.
@@ -255,5 +240,4 @@ else
     bad "timestamps -> pprof: expected exactly one warning line"
 fi
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

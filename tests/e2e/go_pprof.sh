@@ -24,28 +24,14 @@ set -eu
 
 PROFCOL=$1
 CORPUS=$2
-T=$(mktemp -d)
-trap 'rm -rf "$T"' EXIT
-trap 'exit 1' INT TERM
+# shellcheck source=tests/e2e/lib.sh
+. "$(dirname "$0")/lib.sh"
 
 if ! command -v go >/dev/null 2>&1; then
-    echo "FAIL: 'go' is not installed (scripts/setup.sh installs golang-go)" >&2
-    echo "0 passed, 1 failed"
-    exit 1
+    bad "'go' is not installed (scripts/setup.sh installs golang-go)"
+    finish || exit 1
 fi
 export HOME="$T" GOCACHE="$T/gocache" PPROF_TMPDIR="$T" TZ=UTC
-
-passed=0
-failed=0
-
-ok() {
-    passed=$((passed + 1))
-}
-
-bad() {
-    failed=$((failed + 1))
-    echo "FAIL: $*" >&2
-}
 
 normalise() {
     awk '
@@ -222,5 +208,4 @@ for otlp in simple_cpu resource_link; do
     done
 done
 
-echo "$passed passed, $failed failed"
-[ "$failed" -eq 0 ]
+finish

@@ -1,0 +1,218 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * cmd_run.c: the commands around the pipeline service: `run` (the default),
+ * `validate`, `components` and `describe`. The service itself is service.c;
+ * these only parse arguments and print.
+ */
+#include "cli.h"
+
+#include "buf.h"
+#include "log.h"
+#include "registry.h"
+#include "service.h"
+
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#define MAX_CONFIGS 64
+
+struct run_args {
+    const char *configs[MAX_CONFIGS];
+    struct pcol_service_opts opts;
+};
+
+/* Parses the options `run` and `validate` share. Returns 0, or an exit
+ * status after printing usage or help. */
+static int parse_run_args(const struct pcol_command *c, int argc, char **argv, bool run,
+                          struct run_args *a)
+{
+    const char *v;
+    int i;
+
+    memset(a, 0, sizeof(*a));
+    a->opts.configs = a->configs;
+    a->opts.log_level = -1;
+    a->opts.log_encoding = -1;
+    for (i = 1; i < argc; i++) {
+        if (!strcmp(argv[i], "--help") || !strcmp(argv[i], "-h")) {
+            printf("usage: %s", c->usage);
+            return -1;
+        } else if (pcol_cli_take_opt(argc, argv, &i, "--config", &v) ||
+                   pcol_cli_take_opt(argc, argv, &i, "-c", &v)) {
+            if (!v) {
+                return pcol_cli_usage_error(c, "--config needs a file");
+            }
+            if (a->opts.n_configs == MAX_CONFIGS) {
+                return pcol_cli_usage_error(c, "at most %d --config files", MAX_CONFIGS);
+            }
+            a->configs[a->opts.n_configs++] = v;
+        } else if (run && pcol_cli_take_opt(argc, argv, &i, "--ready-file", &v)) {
+            if (!v) {
+                return pcol_cli_usage_error(c, "--ready-file needs a path");
+            }
+            a->opts.ready_file = v;
+        } else if (run && pcol_cli_take_opt(argc, argv, &i, "--log-level", &v)) {
+            a->opts.log_level = v ? pcol_log_level_parse(v) : -1;
+            if (a->opts.log_level < 0) {
+                return pcol_cli_usage_error(c, "--log-level: debug, info, warn or error");
+            }
+        } else if (run && pcol_cli_take_opt(argc, argv, &i, "--log-format", &v)) {
+            if (v && !strcmp(v, "text")) {
+                a->opts.log_encoding = PCOL_LOG_CONSOLE;
+            } else if (v && !strcmp(v, "json")) {
+                a->opts.log_encoding = PCOL_LOG_JSON;
+            } else {
+                return pcol_cli_usage_error(c, "--log-format: text or json");
+            }
+        } else {
+            return pcol_cli_usage_error(c, "unexpected argument '%s'", argv[i]);
+        }
+    }
+    return 0;
+}
+
+int pcol_cmd_run(int argc, char **argv)
+{
+    struct run_args a;
+    int rc = parse_run_args(pcol_cli_find("run"), argc, argv, true, &a);
+
+    if (rc != 0) {
+        return rc < 0 ? 0 : rc;
+    }
+    if (a.opts.log_level >= 0 || a.opts.log_encoding >= 0) {
+        pcol_log_setup(a.opts.log_level >= 0 ? (enum pcol_log_level)a.opts.log_level
+                                             : PCOL_LOG_INFO,
+                       a.opts.log_encoding >= 0 ? (enum pcol_log_encoding)a.opts.log_encoding
+                                                : PCOL_LOG_CONSOLE);
+    }
+    return pcol_service_run(&a.opts);
+}
+
+int pcol_cmd_validate(int argc, char **argv)
+{
+    struct run_args a;
+    int rc = parse_run_args(pcol_cli_find("validate"), argc, argv, false, &a);
+
+    if (rc != 0) {
+        return rc < 0 ? 0 : rc;
+    }
+    rc = pcol_service_validate(&a.opts, stderr);
+    pcol_registry_unload_plugins();
+    return rc;
+}
+
+/* ---- components and describe -------------------------------------------------- */
+
+struct listing {
+    enum pcol_component_kind kind;
+    struct pcol_buf *md; /* NULL: plain text on stdout */
+    const char *only;    /* describe: the type name */
+    int found;
+};
+
+static void list_one(const struct pcol_component_def *def, void *data)
+{
+    struct listing *l = data;
+
+    if (def->kind != (uint32_t)l->kind) {
+        return;
+    }
+    if (!l->md) {
+        printf("  %-12s %s\n", def->name, def->summary);
+        return;
+    }
+    pcol_buf_printf(l->md, "### %s `%s`\n\n%s\n\n", pcol_component_kind_name(l->kind), def->name,
+                    def->summary);
+    if (def->options && def->options[0].name) {
+        pcol_options_markdown(def->options, l->md);
+        pcol_buf_putc(l->md, '\n');
+    } else {
+        pcol_buf_puts(l->md, "No options.\n\n");
+    }
+}
+
+int pcol_cmd_components(int argc, char **argv)
+{
+    static const char *const titles[] = {"Receivers", "Processors", "Exporters"};
+    struct pcol_buf md = {0};
+    struct listing l = {0};
+    bool markdown = argc > 1 && !strcmp(argv[1], "--markdown");
+    int k;
+
+    if (argc > 1 && !markdown) {
+        return pcol_cli_usage_error(pcol_cli_find("components"), "unexpected argument '%s'",
+                                    argv[1]);
+    }
+    if (markdown) {
+        l.md = &md;
+        pcol_buf_puts(&md, "# profcol components\n\n"
+                           "Generated by `profcol components --markdown` from the option "
+                           "tables; a test keeps it in sync.\nSizes take B, KB, MB, GB, KiB, "
+                           "MiB, GiB; durations take ns, us, ms, s, m, h.\n\n");
+    }
+    for (k = 0; k < PCOL_COMPONENT_KINDS; k++) {
+        l.kind = (enum pcol_component_kind)k;
+        if (markdown) {
+            pcol_buf_printf(&md, "## %s\n\n", titles[k]);
+        } else {
+            printf("%s:\n", titles[k]);
+        }
+        pcol_registry_each(list_one, &l);
+    }
+    if (markdown) {
+        fwrite(md.p, 1, md.len, stdout);
+        pcol_buf_free(&md);
+    }
+    return 0;
+}
+
+static void describe_one(const struct pcol_component_def *def, void *data)
+{
+    struct listing *l = data;
+
+    if (strcmp(def->name, l->only) ||
+        ((int)l->kind >= 0 && def->kind != (uint32_t)l->kind)) {
+        return;
+    }
+    if (l->found++) {
+        putchar('\n');
+    }
+    printf("%s %s: %s\n\n", pcol_component_kind_name(def->kind), def->name, def->summary);
+    if (def->options && def->options[0].name) {
+        pcol_options_describe(def->options, stdout);
+    } else {
+        printf("(no options)\n");
+    }
+}
+
+int pcol_cmd_describe(int argc, char **argv)
+{
+    const struct pcol_command *c = pcol_cli_find("describe");
+    struct listing l = {0};
+    const char *slash;
+    int k;
+
+    if (argc != 2) {
+        return pcol_cli_usage_error(c, "needs one component type");
+    }
+    l.only = argv[1];
+    l.kind = (enum pcol_component_kind) - 1;
+    slash = strchr(argv[1], '/');
+    if (slash) {
+        for (k = 0; k < PCOL_COMPONENT_KINDS; k++) {
+            const char *kn = pcol_component_kind_name((enum pcol_component_kind)k);
+            if (strlen(kn) == (size_t)(slash - argv[1]) && !strncmp(kn, argv[1], strlen(kn))) {
+                l.kind = (enum pcol_component_kind)k;
+            }
+        }
+        l.only = slash + 1;
+    }
+    pcol_registry_each(describe_one, &l);
+    if (!l.found) {
+        fprintf(stderr, "profcol: describe: unknown component type '%s' (see 'profcol "
+                        "components')\n", argv[1]);
+        return PCOL_CLI_BAD;
+    }
+    return 0;
+}

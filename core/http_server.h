@@ -1,0 +1,224 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/*
+ * http_server.h: the one HTTP server every receiver (and later the metrics
+ * endpoint) uses. One server owns one listening socket; a receiver with two
+ * endpoints creates two servers. Receivers register routes and get a
+ * protocol-neutral request; they never learn which protocol carried it.
+ * Cleartext connections are sniffed: the HTTP/2 client preface selects HTTP/2
+ * (not enabled yet: such connections are logged and closed), anything else
+ * is HTTP/1.1 (core/http1.c, the only user of llhttp).
+ *
+ * Threading: everything here runs on the loop thread that owns `loop`. The
+ * process must ignore SIGPIPE (service.c does), as libuv writes with write().
+ *
+ * Ownership:
+ * - The caller owns the loop; the server owns its sockets, timers, routes and
+ *   connections, and frees itself in pcol_http_server_close().
+ * - A request is owned by the server. The handler borrows it from the call
+ *   until it answers with one of the pcol_http_respond*() functions, exactly
+ *   once, from the handler itself or later from any loop callback. After that
+ *   call the request pointer is invalid. A request whose client went away
+ *   stays valid until it is answered; the answer is then dropped.
+ * - The request body belongs to the request unless the handler takes it with
+ *   pcol_http_request_take_body().
+ */
+#ifndef PCOL_HTTP_SERVER_H
+#define PCOL_HTTP_SERVER_H
+
+#include "buf.h"
+
+#include <uv.h>
+
+struct pcol_http_server;
+struct pcol_http_request;
+struct pcol__http_conn;  /* internal, see the end of this file */
+struct pcol__http_route;
+
+enum pcol_http_log_level {
+    PCOL_HTTP_LOG_DEBUG,
+    PCOL_HTTP_LOG_INFO,
+    PCOL_HTTP_LOG_WARN,
+    PCOL_HTTP_LOG_ERROR,
+};
+
+/* One line of log text (no newline), borrowed for the call. */
+typedef void (*pcol_http_log_cb)(void *data, enum pcol_http_log_level level, const char *msg);
+
+/* Builds the body of a response the server makes itself (400, 404, 405, 408,
+ * 413, 431, and pcol_http_respond_error()). Appends to `body` (empty on entry)
+ * and sets `*content_type` to a string that outlives the call. `message` is
+ * one line saying what is wrong. */
+typedef void (*pcol_http_error_body_cb)(void *data, int status, const char *message,
+                                        struct pcol_buf *body, const char **content_type);
+
+/* Handler for one route; see the ownership rules above. */
+typedef void (*pcol_http_handler)(struct pcol_http_request *req, void *data);
+
+/* Called once when pcol_http_server_close() has closed every handle. */
+typedef void (*pcol_http_closed_cb)(void *data);
+
+/* Zero fields take the defaults shown. */
+struct pcol_http_server_opts {
+    size_t max_header_bytes;     /* request line + headers on the wire: 16 KiB, else 431 */
+    size_t max_body_bytes;       /* de-chunked body: 20 MiB, else 413 (routes may override) */
+    uint64_t idle_timeout_ms;    /* keep-alive connection with no request: 60 s, then closed */
+    uint64_t request_timeout_ms; /* first byte to last byte of a request: 30 s, else 408 */
+    /* Open connections; one more is accepted and closed at once (the client
+     * sees a reset instead of waiting in the kernel backlog): 1024. */
+    unsigned max_connections;
+    pcol_http_log_cb log;        /* NULL: the process log (log.h), as "[http]" */
+    void *log_data;
+    pcol_http_error_body_cb error_body; /* NULL: text/plain, the message and a newline */
+    void *error_body_data;
+};
+
+/* Creates a server on `loop` (borrowed; must outlive the server). `opts` is
+ * copied; NULL means all defaults. Returns NULL only if libuv refuses. */
+struct pcol_http_server *pcol_http_server_create(uv_loop_t *loop,
+                                                 const struct pcol_http_server_opts *opts);
+
+/* Binds and listens on host:port (IPv4/IPv6 literal or a name; port 0 picks a
+ * free port, see pcol_http_server_port()). Once per server. */
+int pcol_http_server_listen(struct pcol_http_server *srv, const char *host, uint16_t port,
+                            struct pcol_err *err);
+
+/* The bound port, or PCOL_ENOENT before a successful listen. */
+int pcol_http_server_port(const struct pcol_http_server *srv);
+
+/* Routes `path` (exact match, query excluded) to `handler`. `method` NULL
+ * accepts every method; otherwise a path known under other methods answers
+ * 405 with Allow. `max_body_bytes` 0 keeps the server's limit. Strings are
+ * copied. PCOL_EINVAL if the same method and path are already routed. */
+int pcol_http_route(struct pcol_http_server *srv, const char *method, const char *path,
+                    pcol_http_handler handler, void *data, size_t max_body_bytes);
+
+/* Graceful stop: stops accepting, closes idle connections, lets requests in
+ * progress finish (their responses carry Connection: close), then closes
+ * everything, frees the server and calls done(data) once from a loop
+ * callback. Handlers must still answer what they hold. Never fails. */
+void pcol_http_server_close(struct pcol_http_server *srv, pcol_http_closed_cb done, void *data);
+
+enum pcol_http_protocol {
+    PCOL_HTTP_1_0 = 10,
+    PCOL_HTTP_1_1 = 11,
+    PCOL_HTTP_2 = 20,
+};
+
+/* A request header; name lowercased, value with surrounding blanks removed. */
+struct pcol_http_header {
+    const char *name;
+    const char *value;
+};
+
+/* Public fields are read-only for handlers and live as long as the request. */
+struct pcol_http_request {
+    const char *method;             /* "GET", "POST", ... */
+    const char *path;               /* raw (not percent-decoded), no query */
+    const char *query;              /* raw text after '?', "" when none */
+    const struct pcol_http_header *headers;
+    size_t n_headers;
+    uint8_t *body;                  /* de-chunked; NULL when empty */
+    size_t body_len;
+    enum pcol_http_protocol protocol;
+    const char *remote;             /* "203.0.113.7:51234" or "[::1]:51234" */
+
+    /* Private to http_server.c and the protocol back-ends. */
+    struct pcol__http_conn *conn_;
+    const struct pcol__http_route *route_;
+    int route_status_;              /* 0 routed, else 404 or 405 */
+    struct pcol_buf resp_headers_;  /* extra response headers: "name\0value\0"... */
+    struct pcol_buf scratch_;       /* error bodies; reused per connection */
+};
+
+/* Value of the first header called `name` (any case), or NULL. */
+const char *pcol_http_header(const struct pcol_http_request *req, const char *name);
+
+/* Percent-decodes (and turns '+' into space) the first query parameter
+ * called `name` into buf[size], NUL-terminated. Returns its length, PCOL_ENOENT
+ * if absent, PCOL_ERANGE if it does not fit, PCOL_EINVAL for a bad escape. */
+int pcol_http_query_get(const struct pcol_http_request *req, const char *name, char *buf,
+                        size_t size);
+
+/* Takes the body: the caller owns the returned heap block (release it with
+ * free()) and the request's body becomes empty. NULL when there is none. */
+uint8_t *pcol_http_request_take_body(struct pcol_http_request *req, size_t *len);
+
+/* Adds a response header (copied) for the coming respond call, e.g.
+ * Retry-After. PCOL_EINVAL if either string holds CR or LF. */
+int pcol_http_response_header(struct pcol_http_request *req, const char *name,
+                              const char *value);
+
+/* Answers the request and invalidates it. `content_type` may be NULL. The body
+ * is borrowed and copied, so keep it small; see pcol_http_respond_take() for
+ * large bodies. Returns 0, or PCOL_EIO when the client is gone and the answer
+ * was dropped (the request is finished either way). */
+int pcol_http_respond(struct pcol_http_request *req, int status, const char *content_type,
+                      const void *body, size_t len);
+
+/* Like pcol_http_respond() but sends `body` without copying: the server takes
+ * it and calls free_fn(body) once it is written or dropped. */
+int pcol_http_respond_take(struct pcol_http_request *req, int status, const char *content_type,
+                           void *body, size_t len, void (*free_fn)(void *));
+
+/* Answers with the server's error body (see pcol_http_error_body_cb). */
+int pcol_http_respond_error(struct pcol_http_request *req, int status, const char *message);
+
+/* ---- Internal: between http_server.c and the protocol back-ends only. ---- */
+
+enum pcol__http_timer {
+    PCOL__HTTP_TIMER_NONE,
+    PCOL__HTTP_TIMER_IDLE,    /* waiting for a request or for the client to read */
+    PCOL__HTTP_TIMER_REQUEST, /* a request is arriving; keeps its first deadline */
+    PCOL__HTTP_TIMER_LINGER,  /* final response sent, draining before close */
+};
+
+/* A protocol back-end. Its state lives as long as the connection struct. */
+struct pcol__http_proto {
+    void *(*create)(struct pcol__http_conn *conn);
+    /* Consumes received bytes and returns how many; fewer than `len` only
+     * after the back-end paused the connection. */
+    size_t (*feed)(void *st, const char *p, size_t len);
+    void (*request_timeout)(void *st);
+    /* True when no request is in progress, so a graceful stop may close. */
+    bool (*idle)(void *st);
+    /* Sends the answer; takes `body` when free_fn is set. */
+    int (*respond)(void *st, struct pcol_http_request *req, int status, const char *content_type,
+                   const void *body, size_t len, void (*free_fn)(void *));
+    void (*destroy)(void *st);
+};
+
+extern const struct pcol__http_proto pcol__http1_proto;
+
+uv_stream_t *pcol__http_conn_stream(struct pcol__http_conn *conn);
+const char *pcol__http_conn_remote(const struct pcol__http_conn *conn);
+size_t pcol__http_conn_max_header_bytes(const struct pcol__http_conn *conn);
+/* Stops feeding until pcol__http_conn_resume(); unconsumed bytes are kept. */
+void pcol__http_conn_pause(struct pcol__http_conn *conn);
+void pcol__http_conn_resume(struct pcol__http_conn *conn);
+void pcol__http_conn_set_timer(struct pcol__http_conn *conn, enum pcol__http_timer kind);
+/* Closes now. Idempotent. */
+void pcol__http_conn_close(struct pcol__http_conn *conn);
+/* Closes after a final response: shuts down writing and drains what the
+ * client still sends for a moment, so the response is not lost to a reset. */
+void pcol__http_conn_finish(struct pcol__http_conn *conn);
+bool pcol__http_conn_closing(const struct pcol__http_conn *conn);
+/* False once the server is stopping: the next response must close. */
+bool pcol__http_conn_may_keep_alive(const struct pcol__http_conn *conn);
+/* A request handed to a handler holds the connection struct alive. */
+void pcol__http_conn_hold(struct pcol__http_conn *conn);
+void pcol__http_conn_release(struct pcol__http_conn *conn);
+void pcol__http_conn_log(const struct pcol__http_conn *conn, enum pcol_http_log_level level,
+                         const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+/* Resolves the route of a request whose method and path are set, and
+ * returns the body limit that applies to it. */
+size_t pcol__http_route_lookup(struct pcol_http_request *req);
+/* Hands a complete request to its handler, or answers 404/405. */
+void pcol__http_dispatch(struct pcol_http_request *req);
+/* The server's error body for `status`; appends to `body`. */
+void pcol__http_error_body(const struct pcol__http_conn *conn, int status, const char *message,
+                           struct pcol_buf *body, const char **content_type);
+/* The standard reason phrase of `status` ("Unknown" if none). */
+const char *pcol__http_reason(int status);
+
+#endif

@@ -1,0 +1,10 @@
+/* SPDX-License-Identifier: Apache-2.0 */
+/* placeholder while the component is written */
+#include "component.h"
+
+const struct pcol_component_def pcol_receiver_file = {
+    .abi_version = PCOL_ABI_VERSION,
+    .kind = PCOL_RECEIVER,
+    .name = "file",
+    .summary = "placeholder",
+};
