@@ -36,8 +36,7 @@ static bool parse_hex(const char *s, uint8_t *out, size_t n)
         return false;
     }
     for (i = 0; i < 2 * n; i++) {
-        char c = s[i];
-        int v = c >= '0' && c <= '9' ? c - '0' : c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+        int v = s[i] >= 'A' && s[i] <= 'F' ? -1 : pcol_hex_value((unsigned char)s[i]);
         if (v < 0) {
             return false;
         }

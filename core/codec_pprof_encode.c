@@ -324,14 +324,9 @@ static const struct cached *attr_labels(struct enc *e, int32_t ai)
 
 static char *hex(struct enc *e, const uint8_t *p, size_t n)
 {
-    static const char digits[] = "0123456789abcdef";
     char *s = pcol_arena_alloc(e->a, 2 * n + 1);
-    size_t i;
 
-    for (i = 0; i < n; i++) {
-        s[2 * i] = digits[p[i] >> 4];
-        s[2 * i + 1] = digits[p[i] & 15];
-    }
+    pcol_hex_encode(s, p, n);
     s[2 * n] = '\0';
     return s;
 }

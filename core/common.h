@@ -51,6 +51,33 @@ void *pcol_xrealloc(void *p, size_t n);
 char *pcol_xstrdup(const char *s);
 void pcol_fatal(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
+/* Value of one hex digit (either case), or -1. */
+static inline int pcol_hex_value(int c)
+{
+    if (c >= '0' && c <= '9') {
+        return c - '0';
+    }
+    if (c >= 'a' && c <= 'f') {
+        return c - 'a' + 10;
+    }
+    if (c >= 'A' && c <= 'F') {
+        return c - 'A' + 10;
+    }
+    return -1;
+}
+
+/* Writes `n` bytes as 2n lowercase hex digits (no NUL) to `out`. */
+static inline void pcol_hex_encode(char *out, const uint8_t *p, size_t n)
+{
+    static const char digits[] = "0123456789abcdef";
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        out[2 * i] = digits[p[i] >> 4];
+        out[2 * i + 1] = digits[p[i] & 15];
+    }
+}
+
 #define PCOL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
 #define PCOL_CONTAINER_OF(ptr, type, member) \
     ((type *)(void *)((char *)(ptr)-offsetof(type, member)))

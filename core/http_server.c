@@ -675,20 +675,6 @@ const char *pcol_http_header(const struct pcol_http_request *req, const char *na
     return NULL;
 }
 
-static int hex_digit(char c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 /* Decodes the byte of s[*i..end) and advances; -1 for a bad escape. */
 static int query_next(const char *s, size_t end, size_t *i)
 {
@@ -701,7 +687,7 @@ static int query_next(const char *s, size_t end, size_t *i)
     if (s[*i] != '%') {
         return (unsigned char)s[(*i)++];
     }
-    if (end - *i < 3 || (hi = hex_digit(s[*i + 1])) < 0 || (lo = hex_digit(s[*i + 2])) < 0) {
+    if (end - *i < 3 || (hi = pcol_hex_value((unsigned char)s[*i + 1])) < 0 || (lo = pcol_hex_value((unsigned char)s[*i + 2])) < 0) {
         return -1;
     }
     *i += 3;

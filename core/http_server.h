@@ -95,7 +95,8 @@ int pcol_http_route(struct pcol_http_server *srv, const char *method, const char
 /* Graceful stop: stops accepting, closes idle connections, lets requests in
  * progress finish (their responses carry Connection: close), then closes
  * everything, frees the server and calls done(data) once from a loop
- * callback. Handlers must still answer what they hold. Never fails. */
+ * callback (`done` may be NULL). Handlers must still answer what they hold.
+ * Call once; never fails. */
 void pcol_http_server_close(struct pcol_http_server *srv, pcol_http_closed_cb done, void *data);
 
 enum pcol_http_protocol {

@@ -80,20 +80,6 @@ static bool literal(struct jp *j, const char *w)
     return false;
 }
 
-static int hex_val(int c)
-{
-    if (c >= '0' && c <= '9') {
-        return c - '0';
-    }
-    if (c >= 'a' && c <= 'f') {
-        return c - 'a' + 10;
-    }
-    if (c >= 'A' && c <= 'F') {
-        return c - 'A' + 10;
-    }
-    return -1;
-}
-
 static int read_u4(struct jp *j, const char *q, uint32_t *out)
 {
     int i, v;
@@ -103,7 +89,7 @@ static int read_u4(struct jp *j, const char *q, uint32_t *out)
         return jfail(j, q, "truncated \\u escape");
     }
     for (i = 0; i < 4; i++) {
-        v = hex_val((unsigned char)q[i]);
+        v = pcol_hex_value((unsigned char)q[i]);
         if (v < 0) {
             return jfail(j, q, "bad \\u escape");
         }
@@ -502,8 +488,8 @@ static int jbytes(struct jp *j, const ProtobufCFieldDescriptor *f, ProtobufCBina
             return jfail(j, at, "field \"%s\": hex id has an odd number of digits", f->name);
         }
         for (i = 0; i < n; i += 2) {
-            hi = hex_val((unsigned char)s[i]);
-            lo = hex_val((unsigned char)s[i + 1]);
+            hi = pcol_hex_value((unsigned char)s[i]);
+            lo = pcol_hex_value((unsigned char)s[i + 1]);
             if (hi < 0 || lo < 0) {
                 return jfail(j, at, "field \"%s\": invalid hex digit", f->name);
             }

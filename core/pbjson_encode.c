@@ -103,14 +103,10 @@ static void put_str(struct pcol_buf *out, const char *s, size_t n)
 
 static void put_hex(struct pcol_buf *out, const uint8_t *p, size_t n)
 {
-    size_t i;
-
     pcol_buf_reserve(out, 2 * n + 2);
     out->p[out->len++] = '"';
-    for (i = 0; i < n; i++) {
-        out->p[out->len++] = (uint8_t)hex_digits[p[i] >> 4];
-        out->p[out->len++] = (uint8_t)hex_digits[p[i] & 15];
-    }
+    pcol_hex_encode((char *)out->p + out->len, p, n);
+    out->len += 2 * n;
     out->p[out->len++] = '"';
 }
 
