@@ -6,70 +6,28 @@
  * (pcol__otlp_context_from_json).
  *
  * Every index is checked before use. Dictionary entries are re-interned
- * through per-table remap arrays so one batch can take several requests.
+ * through per-table remap arrays (codec_otlp_decode_dict.c) so one batch can
+ * take several requests.
  *
  * Ownership: appends to a caller-owned batch; the request is borrowed (with
  * `borrow`, the batch keeps pointing at its strings, bytes and value arrays).
  * Scratch arrays live on the heap for one call.
  */
-#include "codec_otlp_internal.h"
+#include "codec_otlp_decode_internal.h"
 
-#include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
-
-#define PB_P(n) Opentelemetry__Proto__Profiles__V1development__##n
-#define PB_C(n) Opentelemetry__Proto__Common__V1__##n
-#define PB_R(n) Opentelemetry__Proto__Resource__V1__##n
-#define AV_CASE(c) OPENTELEMETRY__PROTO__COMMON__V1__ANY_VALUE__VALUE_##c
 
 /* How deep AnyValue arrays and key-value lists may nest. */
 #define VALUE_MAX_DEPTH 16
 
 /* ---- protobuf -> model --------------------------------------------------- */
 
-/* One step of the path printed in error messages; idx < 0 means no index. */
-struct seg {
-    const char *name;
-    long idx;
-};
-
-struct dec {
-    struct pcol_batch *b;
-    struct pcol_err *err;
-    bool borrow;  /* the request's strings, bytes and arrays live in b's arena */
-    bool no_dict; /* context JSON: there is no string table to index */
-    /* request index -> batch index, one map per dictionary table */
-    int32_t *str, *fn, *link, *attr, *map, *loc, *stack;
-    uint32_t n_str, n_fn, n_link, n_attr, n_map, n_loc, n_stack;
-    struct seg path[8];
-    unsigned depth;
-    /* scratch reused from entry to entry */
-    int32_t *tmp;
-    size_t tmp_cap;
-    struct pcol_line *lines;
-    size_t lines_cap;
-    uint64_t *set;
-    size_t set_cap;
-};
-
-static void at(struct dec *st, unsigned level, const char *name, long idx)
-{
-    st->path[level].name = name;
-    st->path[level].idx = idx;
-    st->depth = level + 1;
-}
-
-static int fail(struct dec *st, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static int fail(struct dec *st, const char *fmt, ...)
+int pcol__otlp_vfail(struct dec *st, const char *fmt, va_list ap)
 {
     char where[160], what[PCOL_ERR_MAX];
     size_t n = 0;
     unsigned i;
-    va_list ap;
     int k;
 
     where[0] = '\0';
@@ -85,49 +43,11 @@ static int fail(struct dec *st, const char *fmt, ...)
         }
         n += (size_t)k;
     }
-    va_start(ap, fmt);
     vsnprintf(what, sizeof(what), fmt, ap);
-    va_end(ap);
     if (!st->depth) {
         return pcol_err_set(st->err, PCOL_EINVAL, "%s", what);
     }
     return pcol_err_set(st->err, PCOL_EINVAL, "%s: %s", where, what);
-}
-
-static int bad_index(struct dec *st, const char *field, int64_t v, uint32_t n, const char *table)
-{
-    if (st->no_dict) {
-        return fail(st, "%s %" PRId64 " has no string table to point into (context JSON takes "
-                    "plain strings)", field, v);
-    }
-    return fail(st, "%s %" PRId64 " out of range (%s has %u entries)", field, v, table, n);
-}
-
-/* Checks request index `v` against a table of `n` entries and maps it. */
-static inline int remap(struct dec *st, const char *field, int64_t v, const int32_t *map,
-                        uint32_t n, const char *table, int32_t *out)
-{
-    if (PCOL_UNLIKELY(v < 0 || v >= (int64_t)n)) {
-        return bad_index(st, field, v, n, table);
-    }
-    *out = map[v];
-    return 0;
-}
-
-static inline int str_idx(struct dec *st, const char *field, int64_t v, int32_t *out)
-{
-    return remap(st, field, v, st->str, st->n_str, "string_table", out);
-}
-
-static int32_t intern(struct dec *st, const char *s)
-{
-    size_t n;
-
-    if (!s) {
-        return 0;
-    }
-    n = strlen(s);
-    return st->borrow ? pcol_dict_str_ref(st->b, s, n) : pcol_dict_str(st->b, s, n);
 }
 
 static const void *bytes_in(struct dec *st, const ProtobufCBinaryData *d)
@@ -137,36 +57,6 @@ static const void *bytes_in(struct dec *st, const ProtobufCBinaryData *d)
     }
     return st->borrow ? d->data : pcol_arena_memdup(st->b->arena, d->data, d->len);
 }
-
-static int check_count(struct dec *st, const char *what, size_t n)
-{
-    if (n > INT32_MAX) {
-        return fail(st, "%zu %s is more than the model can hold", n, what);
-    }
-    return 0;
-}
-
-static void reserve_tmp(struct dec *st, size_t n)
-{
-    if (n > st->tmp_cap) {
-        st->tmp_cap = n < 64 ? 64 : n;
-        st->tmp = pcol_xrealloc(st->tmp, st->tmp_cap * sizeof(*st->tmp));
-    }
-}
-
-/* Maps table size `n` (0 = absent = only the zero entry) to a remap array. */
-static int32_t *new_map(size_t n, uint32_t *count)
-{
-    int32_t *m;
-
-    *count = n ? (uint32_t)n : 1;
-    m = pcol_xmalloc((size_t)*count * sizeof(int32_t));
-    m[0] = 0;
-    return m;
-}
-
-static int value_from_pb(struct dec *st, const PB_C(AnyValue) *av, struct pcol_value *out,
-                         unsigned depth);
 
 static int kv_from_pb(struct dec *st, const PB_C(KeyValue) *kv, struct pcol_kv *out,
                       unsigned depth)
@@ -185,11 +75,11 @@ static int kv_from_pb(struct dec *st, const PB_C(KeyValue) *kv, struct pcol_kv *
     } else {
         out->key = intern(st, kv->key);
     }
-    return value_from_pb(st, kv->value, &out->value, depth);
+    return pcol__otlp_value_from_pb(st, kv->value, &out->value, depth);
 }
 
-static int value_from_pb(struct dec *st, const PB_C(AnyValue) *av, struct pcol_value *out,
-                         unsigned depth)
+int pcol__otlp_value_from_pb(struct dec *st, const PB_C(AnyValue) *av, struct pcol_value *out,
+                             unsigned depth)
 {
     struct pcol_arena *a = st->b->arena;
     size_t i, n;
@@ -243,7 +133,8 @@ static int value_from_pb(struct dec *st, const PB_C(AnyValue) *av, struct pcol_v
         out->n = (uint32_t)n;
         out->u.array = n ? pcol_arena_alloc(a, n * sizeof(struct pcol_value)) : NULL;
         for (i = 0; i < n && !rc; i++) {
-            rc = value_from_pb(st, av->array_value->values[i], &out->u.array[i], depth + 1);
+            rc = pcol__otlp_value_from_pb(st, av->array_value->values[i], &out->u.array[i],
+                                          depth + 1);
         }
         return rc;
     case AV_CASE(KVLIST_VALUE):
@@ -327,9 +218,7 @@ dup:
                 pcol_cstr(b, key));
 }
 
-/* Maps an attribute_indices list into st->tmp, checking each index and that
- * no two entries share a key. */
-static int attr_list(struct dec *st, const int32_t *v, size_t n)
+int pcol__otlp_attr_list(struct dec *st, const int32_t *v, size_t n)
 {
     size_t i;
     int rc = check_count(st, "attribute indices", n);
@@ -346,294 +235,6 @@ static int attr_list(struct dec *st, const int32_t *v, size_t n)
         st->tmp[i] = st->attr[v[i]];
     }
     return dup_keys(st, n);
-}
-
-/* ---- dictionary ---------------------------------------------------------- */
-
-static int zero_entry(struct dec *st, const char *type)
-{
-    return fail(st, "entry 0 must be the zero value %s{}", type);
-}
-
-static int strings_from_pb(struct dec *st, char *const *tab, size_t n)
-{
-    size_t i;
-
-    at(st, 1, "string_table", 0);
-    if (n && tab[0] && tab[0][0]) {
-        return fail(st, "must be \"\" (is \"%.40s\")", tab[0]);
-    }
-    st->str = new_map(n, &st->n_str);
-    for (i = 1; i < n; i++) {
-        st->str[i] = intern(st, tab[i]);
-    }
-    return 0;
-}
-
-static int functions_from_pb(struct dec *st, PB_P(Function) *const *tab, size_t n)
-{
-    struct pcol_batch *b = st->b;
-    struct pcol_function e;
-    size_t i;
-    int rc;
-
-    st->fn = new_map(n, &st->n_fn);
-    for (i = 0; i < n; i++) {
-        const PB_P(Function) *f = tab[i];
-        at(st, 1, "function_table", (long)i);
-        if (i == 0) {
-            if (f->name_strindex || f->system_name_strindex || f->filename_strindex ||
-                f->start_line) {
-                return zero_entry(st, "Function");
-            }
-            continue;
-        }
-        if ((rc = str_idx(st, "name_strindex", f->name_strindex, &e.name)) ||
-            (rc = str_idx(st, "system_name_strindex", f->system_name_strindex, &e.system_name)) ||
-            (rc = str_idx(st, "filename_strindex", f->filename_strindex, &e.filename))) {
-            return rc;
-        }
-        e.start_line = f->start_line;
-        st->fn[i] = pcol_dict_intern(b, &b->dict.functions, &e);
-    }
-    return 0;
-}
-
-static int links_from_pb(struct dec *st, PB_P(Link) *const *tab, size_t n)
-{
-    uint8_t trace[16], span[8];
-    size_t i;
-
-    st->link = new_map(n, &st->n_link);
-    for (i = 0; i < n; i++) {
-        const PB_P(Link) *l = tab[i];
-        at(st, 1, "link_table", (long)i);
-        if (l->trace_id.len != 0 && l->trace_id.len != 16) {
-            return fail(st, "trace_id is %zu bytes, must be 16 (or empty)", l->trace_id.len);
-        }
-        if (l->span_id.len != 0 && l->span_id.len != 8) {
-            return fail(st, "span_id is %zu bytes, must be 8 (or empty)", l->span_id.len);
-        }
-        memset(trace, 0, sizeof(trace));
-        memset(span, 0, sizeof(span));
-        if (l->trace_id.len) {
-            memcpy(trace, l->trace_id.data, 16);
-        }
-        if (l->span_id.len) {
-            memcpy(span, l->span_id.data, 8);
-        }
-        if (i == 0) {
-            if (!pcol__all_zero(trace, 16) || !pcol__all_zero(span, 8)) {
-                return zero_entry(st, "Link");
-            }
-            continue;
-        }
-        st->link[i] = pcol_dict_link(st->b, trace, span);
-    }
-    return 0;
-}
-
-static int attrs_from_pb(struct dec *st, PB_P(KeyValueAndUnit) *const *tab, size_t n)
-{
-    struct pcol_attr e;
-    size_t i;
-    int rc;
-
-    st->attr = new_map(n, &st->n_attr);
-    for (i = 0; i < n; i++) {
-        const PB_P(KeyValueAndUnit) *a = tab[i];
-        at(st, 1, "attribute_table", (long)i);
-        if (i == 0) {
-            if (a->key_strindex || a->unit_strindex ||
-                (a->value && a->value->value_case != AV_CASE(_NOT_SET))) {
-                return zero_entry(st, "KeyValueAndUnit");
-            }
-            continue;
-        }
-        if ((rc = str_idx(st, "key_strindex", a->key_strindex, &e.key)) ||
-            (rc = str_idx(st, "unit_strindex", a->unit_strindex, &e.unit)) ||
-            (rc = value_from_pb(st, a->value, &e.value, 1))) {
-            return rc;
-        }
-        st->attr[i] = pcol_dict_attr(st->b, e.key, &e.value, e.unit);
-    }
-    return 0;
-}
-
-static int mappings_from_pb(struct dec *st, PB_P(Mapping) *const *tab, size_t n)
-{
-    struct pcol_batch *b = st->b;
-    struct pcol_table *t = &b->dict.mappings;
-    struct pcol_mapping e;
-    uint32_t before;
-    size_t i;
-    int rc;
-
-    st->map = new_map(n, &st->n_map);
-    for (i = 0; i < n; i++) {
-        const PB_P(Mapping) *m = tab[i];
-        at(st, 1, "mapping_table", (long)i);
-        if (i == 0) {
-            if (m->memory_start || m->memory_limit || m->file_offset || m->filename_strindex ||
-                m->n_attribute_indices) {
-                return zero_entry(st, "Mapping");
-            }
-            continue;
-        }
-        if ((rc = str_idx(st, "filename_strindex", m->filename_strindex, &e.filename)) ||
-            (rc = attr_list(st, m->attribute_indices, m->n_attribute_indices))) {
-            return rc;
-        }
-        e.memory_start = m->memory_start;
-        e.memory_limit = m->memory_limit;
-        e.file_offset = m->file_offset;
-        e.attrs.v = st->tmp;
-        e.attrs.n = (uint32_t)m->n_attribute_indices;
-        before = t->n;
-        st->map[i] = pcol_dict_intern(b, t, &e);
-        if ((uint32_t)st->map[i] == before) {
-            /* Appended: the entry still points at scratch; give it its own list. */
-            PCOL_TABLE_AT(*t, struct pcol_mapping, before).attrs =
-                pcol_ilist_dup(b, e.attrs.v, e.attrs.n);
-        }
-    }
-    return 0;
-}
-
-static int lines_from_pb(struct dec *st, const PB_P(Location) *l)
-{
-    size_t k;
-    int rc = check_count(st, "lines", l->n_lines);
-
-    if (rc) {
-        return rc;
-    }
-    if (l->n_lines > st->lines_cap) {
-        st->lines_cap = l->n_lines < 16 ? 16 : l->n_lines;
-        st->lines = pcol_xrealloc(st->lines, st->lines_cap * sizeof(*st->lines));
-    }
-    for (k = 0; k < l->n_lines; k++) {
-        const PB_P(Line) *ln = l->lines[k];
-        at(st, 2, "lines", (long)k);
-        /* The dictionary hashes lines as bytes, padding included. */
-        memset(&st->lines[k], 0, sizeof(st->lines[k]));
-        rc = remap(st, "function_index", ln->function_index, st->fn, st->n_fn, "function_table",
-                   &st->lines[k].function);
-        if (rc) {
-            return rc;
-        }
-        st->lines[k].line = ln->line;
-        st->lines[k].column = ln->column;
-    }
-    st->depth = 2;
-    return 0;
-}
-
-static int locations_from_pb(struct dec *st, PB_P(Location) *const *tab, size_t n)
-{
-    struct pcol_batch *b = st->b;
-    struct pcol_table *t = &b->dict.locations;
-    struct pcol_location e, *slot;
-    uint32_t before;
-    size_t i;
-    int rc;
-
-    st->loc = new_map(n, &st->n_loc);
-    for (i = 0; i < n; i++) {
-        const PB_P(Location) *l = tab[i];
-        at(st, 1, "location_table", (long)i);
-        if (i == 0) {
-            if (l->mapping_index || l->address || l->n_lines || l->n_attribute_indices) {
-                return zero_entry(st, "Location");
-            }
-            continue;
-        }
-        if ((rc = remap(st, "mapping_index", l->mapping_index, st->map, st->n_map,
-                        "mapping_table", &e.mapping)) ||
-            (rc = lines_from_pb(st, l)) ||
-            (rc = attr_list(st, l->attribute_indices, l->n_attribute_indices))) {
-            return rc;
-        }
-        e.address = l->address;
-        e.lines = l->n_lines ? st->lines : NULL;
-        e.n_lines = (uint32_t)l->n_lines;
-        e.attrs.v = st->tmp;
-        e.attrs.n = (uint32_t)l->n_attribute_indices;
-        before = t->n;
-        st->loc[i] = pcol_dict_intern(b, t, &e);
-        if ((uint32_t)st->loc[i] == before) {
-            slot = &PCOL_TABLE_AT(*t, struct pcol_location, before);
-            slot->lines = e.n_lines ? pcol_arena_memdup(b->arena, e.lines,
-                                                        e.n_lines * sizeof(*e.lines))
-                                    : NULL;
-            slot->attrs = pcol_ilist_dup(b, e.attrs.v, e.attrs.n);
-        }
-    }
-    return 0;
-}
-
-static int stacks_from_pb(struct dec *st, PB_P(Stack) *const *tab, size_t n)
-{
-    size_t i, k;
-    int rc;
-
-    st->stack = new_map(n, &st->n_stack);
-    for (i = 0; i < n; i++) {
-        const PB_P(Stack) *s = tab[i];
-        at(st, 1, "stack_table", (long)i);
-        if (i == 0) {
-            if (s->n_location_indices) {
-                return zero_entry(st, "Stack");
-            }
-            continue;
-        }
-        if ((rc = check_count(st, "location indices", s->n_location_indices))) {
-            return rc;
-        }
-        reserve_tmp(st, s->n_location_indices);
-        for (k = 0; k < s->n_location_indices; k++) {
-            int32_t v = s->location_indices[k];
-            if (v < 0 || (uint32_t)v >= st->n_loc) {
-                return fail(st, "location_indices[%zu] = %d out of range (location_table has %u "
-                            "entries)", k, v, st->n_loc);
-            }
-            st->tmp[k] = st->loc[v];
-        }
-        st->stack[i] = pcol_dict_stack(st->b, st->tmp, (uint32_t)s->n_location_indices);
-    }
-    return 0;
-}
-
-/* Order matters: each table refers only to tables mapped before it. */
-static int dict_from_pb(struct dec *st, const PB_P(ProfilesDictionary) *d)
-{
-    static const PB_P(ProfilesDictionary) empty =
-        OPENTELEMETRY__PROTO__PROFILES__V1DEVELOPMENT__PROFILES_DICTIONARY__INIT;
-    int rc;
-
-    if (!d) {
-        d = &empty;
-    }
-    at(st, 0, "dictionary", -1);
-    if ((rc = check_count(st, "strings", d->n_string_table)) ||
-        (rc = check_count(st, "functions", d->n_function_table)) ||
-        (rc = check_count(st, "links", d->n_link_table)) ||
-        (rc = check_count(st, "attributes", d->n_attribute_table)) ||
-        (rc = check_count(st, "mappings", d->n_mapping_table)) ||
-        (rc = check_count(st, "locations", d->n_location_table)) ||
-        (rc = check_count(st, "stacks", d->n_stack_table))) {
-        return rc;
-    }
-    if ((rc = strings_from_pb(st, d->string_table, d->n_string_table)) ||
-        (rc = functions_from_pb(st, d->function_table, d->n_function_table)) ||
-        (rc = links_from_pb(st, d->link_table, d->n_link_table)) ||
-        (rc = attrs_from_pb(st, d->attribute_table, d->n_attribute_table)) ||
-        (rc = mappings_from_pb(st, d->mapping_table, d->n_mapping_table)) ||
-        (rc = locations_from_pb(st, d->location_table, d->n_location_table)) ||
-        (rc = stacks_from_pb(st, d->stack_table, d->n_stack_table))) {
-        return rc;
-    }
-    return 0;
 }
 
 /* ---- resource -> scope -> profile -> sample ------------------------------ */
@@ -736,7 +337,7 @@ static int sample_from_pb(struct dec *st, struct pcol_profile *p, const PB_P(Sam
                     &s->link)) ||
         (rc = check_count(st, "values", ps->n_values)) ||
         (rc = check_count(st, "timestamps", ps->n_timestamps_unix_nano)) ||
-        (rc = attr_list(st, ps->attribute_indices, ps->n_attribute_indices))) {
+        (rc = pcol__otlp_attr_list(st, ps->attribute_indices, ps->n_attribute_indices))) {
         return rc;
     }
     if (ps->n_values && ps->n_timestamps_unix_nano &&
@@ -775,7 +376,7 @@ static int profile_from_pb(struct dec *st, struct pcol_scope *sc, const PB_P(Pro
         (rc = value_type(st, "period_type.type_strindex", "period_type.unit_strindex",
                          pp->period_type, &p->period_type)) ||
         (rc = check_count(st, "samples", pp->n_samples)) ||
-        (rc = attr_list(st, pp->attribute_indices, pp->n_attribute_indices))) {
+        (rc = pcol__otlp_attr_list(st, pp->attribute_indices, pp->n_attribute_indices))) {
         return rc;
     }
     if (pp->profile_id.len != 0 && pp->profile_id.len != 16) {
@@ -861,7 +462,7 @@ int pcol__otlp_from_pb(struct pcol_batch *b, const pcol_pb_export_request *req, 
     int rc;
 
     dec_init(&st, b, borrow, err);
-    rc = dict_from_pb(&st, req->dictionary);
+    rc = pcol__otlp_dict_from_pb(&st, req->dictionary);
     for (i = 0; !rc && i < req->n_resource_profiles; i++) {
         rc = resource_profiles_from_pb(&st, req->resource_profiles[i], (long)i);
     }

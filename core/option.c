@@ -1,24 +1,18 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * option.c: the option engine: value parsers (durations, sizes, endpoints,
- * ...), pcol_options_apply(), the table self-check and the describe and
- * Markdown renderers. See option.h for the table format and ownership.
+ * option.c: the option engine: per-type facts, pcol_options_apply() and the
+ * table self-check. The scalar parsers are in option_parse.c, the describe
+ * and Markdown renderers in option_doc.c. See option.h for the table format
+ * and ownership.
  */
-#include "option.h"
+#include "option_internal.h"
 
-#include "buf.h"
 #include "config.h"
 
-#include <ctype.h>
-#include <errno.h>
-#include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
-#include <strings.h>
 
-#define PATH_MAX_LEN 256
-#define WHY_MAX 200
 #define DEFAULTS_FILE "<option table>"
 
 union opt_value {
@@ -44,323 +38,6 @@ static void write_defaults(struct apply *ap, const struct pcol_option *table, vo
 static void apply_mapping(struct apply *ap, const struct pcol_option *table,
                           const struct pcol_cfg_node *node, const struct pcol_cfg_node *where,
                           void *ctx, const char *prefix);
-
-/* ---- scalar parsers: return false and say why ------------------------------- */
-
-static bool parse_bool(const char *s, bool *out, char *why)
-{
-    static const char *const yes[] = {"true", "True", "TRUE"}, *const no[] = {"false", "False",
-                                                                             "FALSE"};
-    size_t i;
-
-    for (i = 0; i < PCOL_ARRAY_SIZE(yes); i++) {
-        if (!strcmp(s, yes[i]) || !strcmp(s, no[i])) {
-            *out = !strcmp(s, yes[i]);
-            return true;
-        }
-    }
-    snprintf(why, WHY_MAX, "invalid boolean \"%.64s\" (use true or false)", s);
-    return false;
-}
-
-/* Unsigned digits, decimal or 0x hex, nothing else (strtoull alone would
- * accept spaces and a minus sign). */
-static bool parse_digits(const char *s, uint64_t *out)
-{
-    int base = 10;
-    char *end;
-
-    if (s[0] == '0' && (s[1] == 'x' || s[1] == 'X')) {
-        base = 16;
-        s += 2;
-    }
-    if (!(base == 16 ? isxdigit((unsigned char)*s) : isdigit((unsigned char)*s))) {
-        return false;
-    }
-    errno = 0;
-    *out = strtoull(s, &end, base);
-    return errno == 0 && *end == '\0';
-}
-
-static bool parse_int(const char *s, int64_t *out, char *why)
-{
-    bool neg = s[0] == '-';
-    uint64_t mag;
-
-    if (!parse_digits(s + (s[0] == '-' || s[0] == '+'), &mag) ||
-        mag > (uint64_t)INT64_MAX + neg) {
-        snprintf(why, WHY_MAX, "invalid integer \"%.64s\"", s);
-        return false;
-    }
-    *out = neg ? (int64_t)(0 - mag) : (int64_t)mag;
-    return true;
-}
-
-static bool parse_uint(const char *s, uint64_t *out, char *why)
-{
-    if (!parse_digits(s, out)) {
-        snprintf(why, WHY_MAX, "invalid unsigned integer \"%.64s\"", s);
-        return false;
-    }
-    return true;
-}
-
-static bool parse_double(const char *s, double *out, char *why)
-{
-    char *end;
-
-    if (!(isdigit((unsigned char)s[0]) || s[0] == '-' || s[0] == '+' || s[0] == '.')) {
-        snprintf(why, WHY_MAX, "invalid number \"%.64s\"", s);
-        return false;
-    }
-    *out = strtod(s, &end);
-    if (*end || end == s || !isfinite(*out)) {
-        snprintf(why, WHY_MAX, "invalid number \"%.64s\"", s);
-        return false;
-    }
-    return true;
-}
-
-/* A decimal number with an optional fraction: "12", "1.5", ".5". Returns
- * the end, or NULL when there are no digits or the whole part overflows. */
-static const char *parse_decimal(const char *p, uint64_t *whole, uint64_t *frac, uint64_t *scale)
-{
-    bool digits = false;
-
-    *whole = *frac = 0;
-    *scale = 1;
-    for (; isdigit((unsigned char)*p); p++, digits = true) {
-        if (*whole > (UINT64_MAX - 9) / 10) {
-            return NULL;
-        }
-        *whole = *whole * 10 + (uint64_t)(*p - '0');
-    }
-    if (*p == '.') {
-        for (p++; isdigit((unsigned char)*p); p++, digits = true) {
-            if (*scale < 1000000000000000000ull) {
-                *frac = *frac * 10 + (uint64_t)(*p - '0');
-                *scale *= 10;
-            }
-        }
-    }
-    return digits ? p : NULL;
-}
-
-/* whole*unit + frac/scale*unit, or false on overflow past `limit`. */
-static bool scale_value(uint64_t whole, uint64_t frac, uint64_t scale, uint64_t unit,
-                        uint64_t limit, uint64_t *out)
-{
-    uint64_t v;
-
-    if (__builtin_mul_overflow(whole, unit, &v) ||
-        __builtin_add_overflow(v, (uint64_t)((long double)frac * unit / scale), &v) || v > limit) {
-        return false;
-    }
-    *out = v;
-    return true;
-}
-
-static const struct {
-    const char *name;
-    uint64_t ns;
-} duration_units[] = {
-    {"ns", 1},
-    {"us", 1000},
-    {"\xc2\xb5s", 1000},   /* µs, MICRO SIGN */
-    {"\xce\xbcs", 1000},   /* μs, GREEK SMALL LETTER MU */
-    {"ms", 1000000},
-    {"s", 1000000000ull},
-    {"m", 60000000000ull},
-    {"h", 3600000000000ull},
-};
-
-static size_t find_duration_unit(const char *unit, size_t len)
-{
-    size_t i;
-
-    for (i = 0; i < PCOL_ARRAY_SIZE(duration_units); i++) {
-        if (strlen(duration_units[i].name) == len && !memcmp(unit, duration_units[i].name, len)) {
-            break;
-        }
-    }
-    return i;
-}
-
-/* Go's time.ParseDuration grammar, which collector configs use: a sequence
- * of decimal numbers each with a unit ("1h30m", "1.5s"), optional sign. */
-static bool parse_duration(const char *s, int64_t *out, char *why)
-{
-    const char *p = s + (s[0] == '-' || s[0] == '+');
-    uint64_t total = 0, whole, frac, scale, part;
-    bool first = true;
-
-    if (!strcmp(p, "0")) {
-        *out = 0;
-        return true;
-    }
-    if (!*p) {
-        snprintf(why, WHY_MAX, "invalid duration \"%.64s\"", s);
-        return false;
-    }
-    while (*p) {
-        const char *unit;
-        size_t ulen, i;
-
-        if (!(p = parse_decimal(p, &whole, &frac, &scale))) {
-            snprintf(why, WHY_MAX, "invalid duration \"%.64s\"", s);
-            return false;
-        }
-        for (unit = p; *p && !isdigit((unsigned char)*p) && *p != '.'; p++) {
-        }
-        ulen = (size_t)(p - unit);
-        i = find_duration_unit(unit, ulen);
-        if (ulen == 0 && first && !*p) {
-            snprintf(why, WHY_MAX, "duration \"%.64s\" needs a unit, e.g. \"%.64ss\" (units: ns, "
-                     "us, ms, s, m, h)", s, s);
-            return false;
-        }
-        if (ulen == 0) {
-            snprintf(why, WHY_MAX, "duration \"%.64s\" has a number without a unit (units: ns, "
-                     "us, ms, s, m, h)", s);
-            return false;
-        }
-        if (i == PCOL_ARRAY_SIZE(duration_units)) {
-            snprintf(why, WHY_MAX, "unknown unit \"%.*s\" in duration \"%.64s\" (units: ns, us, "
-                     "ms, s, m, h)", (int)(ulen > 16 ? 16 : ulen), unit, s);
-            return false;
-        }
-        if (!scale_value(whole, frac, scale, duration_units[i].ns, INT64_MAX, &part) ||
-            __builtin_add_overflow(total, part, &total) || total > INT64_MAX) {
-            snprintf(why, WHY_MAX, "duration \"%.64s\" is too long", s);
-            return false;
-        }
-        first = false;
-    }
-    *out = s[0] == '-' ? -(int64_t)total : (int64_t)total;
-    return true;
-}
-
-static const struct {
-    const char *name;
-    uint64_t bytes;
-} size_units[] = {
-    {"B", 1},
-    {"KB", 1000},
-    {"MB", 1000000},
-    {"GB", 1000000000},
-    {"TB", 1000000000000ull},
-    {"KiB", 1ull << 10},
-    {"MiB", 1ull << 20},
-    {"GiB", 1ull << 30},
-    {"TiB", 1ull << 40},
-};
-
-/* "123" bytes, or a number and a unit: decimal KB/MB/... or binary
- * KiB/MiB/...; units ignore case and may follow one space. */
-static bool parse_size(const char *s, uint64_t *out, char *why)
-{
-    uint64_t whole, frac, scale, unit = 1;
-    const char *p = parse_decimal(s, &whole, &frac, &scale);
-    size_t i;
-
-    if (!p) {
-        snprintf(why, WHY_MAX, "invalid size \"%.64s\" (e.g. \"512KiB\", \"4MiB\", \"1GB\")", s);
-        return false;
-    }
-    if (*p == ' ') {
-        p++;
-    }
-    if (*p) {
-        for (i = 0; i < PCOL_ARRAY_SIZE(size_units) && strcasecmp(p, size_units[i].name); i++) {
-        }
-        if (i == PCOL_ARRAY_SIZE(size_units)) {
-            snprintf(why, WHY_MAX, "unknown unit in size \"%.64s\" (units: B, KB, MB, GB, TB, "
-                     "KiB, MiB, GiB, TiB)", s);
-            return false;
-        }
-        unit = size_units[i].bytes;
-    }
-    if (unit == 1 && scale > 1) {
-        snprintf(why, WHY_MAX, "size \"%.64s\" is not a whole number of bytes", s);
-        return false;
-    }
-    if (!scale_value(whole, frac, scale, unit, UINT64_MAX, out)) {
-        snprintf(why, WHY_MAX, "size \"%.64s\" is too large", s);
-        return false;
-    }
-    return true;
-}
-
-static bool valid_host(const char *h, size_t n)
-{
-    size_t i;
-
-    for (i = 0; i < n; i++) {
-        if (isspace((unsigned char)h[i]) || iscntrl((unsigned char)h[i]) || h[i] == '/' ||
-            h[i] == '[' || h[i] == ']') {
-            return false;
-        }
-    }
-    return true;
-}
-
-static bool parse_port(const char *p, uint16_t *out)
-{
-    unsigned long v = 0;
-    size_t i;
-
-    for (i = 0; i < 5 && isdigit((unsigned char)p[i]); i++) {
-        v = v * 10 + (unsigned long)(p[i] - '0');
-    }
-    if (i == 0 || p[i] || v > 65535) {
-        return false;
-    }
-    *out = (uint16_t)v;
-    return true;
-}
-
-/* "host:port", "[v6addr]:port" or ":port" (all interfaces). */
-static bool parse_endpoint(const char *s, struct pcol_arena *a, struct pcol_endpoint *out,
-                           char *why)
-{
-    const char *host = s, *hend, *port;
-
-    if (strstr(s, "://")) {
-        snprintf(why, WHY_MAX, "expected host:port, not a URL: \"%.64s\"", s);
-        return false;
-    }
-    if (s[0] == '[') {
-        hend = strchr(s, ']');
-        if (!hend || hend == s + 1 || hend[1] != ':') {
-            snprintf(why, WHY_MAX, "invalid endpoint \"%.64s\" (expected [address]:port)", s);
-            return false;
-        }
-        host = s + 1;
-        port = hend + 2;
-    } else {
-        hend = strrchr(s, ':');
-        if (!hend) {
-            snprintf(why, WHY_MAX, "endpoint \"%.64s\" has no port (expected host:port)", s);
-            return false;
-        }
-        if (memchr(s, ':', (size_t)(hend - s))) {
-            snprintf(why, WHY_MAX, "IPv6 address in \"%.64s\" needs brackets, e.g. "
-                     "\"[::1]:4317\"", s);
-            return false;
-        }
-        port = hend + 1;
-    }
-    if (!valid_host(host, (size_t)(hend - host))) {
-        snprintf(why, WHY_MAX, "invalid host in endpoint \"%.64s\"", s);
-        return false;
-    }
-    if (!parse_port(port, &out->port)) {
-        snprintf(why, WHY_MAX, "invalid port in endpoint \"%.64s\" (0 to 65535)", s);
-        return false;
-    }
-    out->host = pcol_arena_strndup(a, host, (size_t)(hend - host));
-    return true;
-}
 
 /* ---- per-type facts ------------------------------------------------------------ */
 
@@ -389,22 +66,15 @@ static bool valid_type(enum pcol_opt_type t)
     return t >= PCOL_OPT_BOOL && t <= PCOL_OPT_SECTION_LIST;
 }
 
-/* Types whose min/max bound a length or a count rather than the value. */
-static bool bounds_count(enum pcol_opt_type t)
+const char *pcol__opt_type_name(enum pcol_opt_type t)
 {
-    return t == PCOL_OPT_STRING || t == PCOL_OPT_STRING_LIST || t == PCOL_OPT_STRING_MAP ||
-           t == PCOL_OPT_SECTION_LIST;
+    return valid_type(t) ? type_info[t].name : "?";
 }
 
 static bool takes_bounds(enum pcol_opt_type t)
 {
     return bounds_count(t) || t == PCOL_OPT_INT || t == PCOL_OPT_UINT || t == PCOL_OPT_DOUBLE ||
            t == PCOL_OPT_DURATION || t == PCOL_OPT_SIZE;
-}
-
-static void join_path(char *out, const char *prefix, const char *name)
-{
-    snprintf(out, PATH_MAX_LEN, "%s%s%s", prefix, *prefix ? "." : "", name);
 }
 
 /* Every complaint about a value goes through here, so a SECRET value can
@@ -427,16 +97,6 @@ static void value_error(struct apply *ap, const struct pcol_option *row,
     vsnprintf(why, sizeof(why), fmt, va);
     va_end(va);
     pcol_diag_add(ap->d, at, "option \"%s\": %s", path, why);
-}
-
-static void join_names(char *out, size_t n, const char *const *names, const char *sep)
-{
-    size_t used = 0;
-
-    out[0] = '\0';
-    for (; *names && used < n; names++) {
-        used += (size_t)snprintf(out + used, n - used, "%s%s", used ? sep : "", *names);
-    }
 }
 
 static bool parse_enum(const struct pcol_option *row, const char *s, int *out, char *why)
@@ -469,15 +129,15 @@ static bool parse_scalar(struct apply *ap, const struct pcol_option *row,
         return false;
     }
     switch (row->type) {
-    case PCOL_OPT_BOOL: ok = parse_bool(s, &v->b, why); break;
-    case PCOL_OPT_INT: ok = parse_int(s, &v->i, why); break;
-    case PCOL_OPT_UINT: ok = parse_uint(s, &v->u, why); break;
-    case PCOL_OPT_DOUBLE: ok = parse_double(s, &v->f, why); break;
+    case PCOL_OPT_BOOL: ok = pcol__opt_parse_bool(s, &v->b, why); break;
+    case PCOL_OPT_INT: ok = pcol__opt_parse_int(s, &v->i, why); break;
+    case PCOL_OPT_UINT: ok = pcol__opt_parse_uint(s, &v->u, why); break;
+    case PCOL_OPT_DOUBLE: ok = pcol__opt_parse_double(s, &v->f, why); break;
     case PCOL_OPT_STRING: v->s = pcol_arena_strndup(ap->arena, s, node->len); break;
     case PCOL_OPT_ENUM: ok = parse_enum(row, s, &v->e, why); break;
-    case PCOL_OPT_DURATION: ok = parse_duration(s, &v->i, why); break;
-    case PCOL_OPT_SIZE: ok = parse_size(s, &v->u, why); break;
-    case PCOL_OPT_ENDPOINT: ok = parse_endpoint(s, ap->arena, &v->ep, why); break;
+    case PCOL_OPT_DURATION: ok = pcol__opt_parse_duration(s, &v->i, why); break;
+    case PCOL_OPT_SIZE: ok = pcol__opt_parse_size(s, &v->u, why); break;
+    case PCOL_OPT_ENDPOINT: ok = pcol__opt_parse_endpoint(s, ap->arena, &v->ep, why); break;
     default: ok = false; snprintf(why, sizeof(why), "not a scalar option"); break;
     }
     if (!ok) {
@@ -491,11 +151,11 @@ static bool parse_bound(const struct pcol_option *row, const char *text, union o
                         char *why)
 {
     switch (row->type) {
-    case PCOL_OPT_INT: return parse_int(text, &v->i, why);
-    case PCOL_OPT_DOUBLE: return parse_double(text, &v->f, why);
-    case PCOL_OPT_DURATION: return parse_duration(text, &v->i, why);
-    case PCOL_OPT_SIZE: return parse_size(text, &v->u, why);
-    default: return parse_uint(text, &v->u, why);
+    case PCOL_OPT_INT: return pcol__opt_parse_int(text, &v->i, why);
+    case PCOL_OPT_DOUBLE: return pcol__opt_parse_double(text, &v->f, why);
+    case PCOL_OPT_DURATION: return pcol__opt_parse_duration(text, &v->i, why);
+    case PCOL_OPT_SIZE: return pcol__opt_parse_size(text, &v->u, why);
+    default: return pcol__opt_parse_uint(text, &v->u, why);
     }
 }
 
@@ -913,169 +573,4 @@ int pcol_options_check_table(const struct pcol_option *table, struct pcol_diag *
     check_rows(&ap, table, "");
     pcol_arena_destroy(ap.arena);
     return d->errors == errors ? 0 : PCOL_EINVAL;
-}
-
-/* ---- describe and Markdown ----------------------------------------------------------- */
-
-struct doc_row {
-    unsigned depth;
-    char *cell[5];                      /* name, type, default, range, help */
-    bool literal_default;
-};
-
-struct doc {
-    struct doc_row *v;
-    size_t n, cap;
-};
-
-static const char *const doc_headers[5] = {"OPTION", "TYPE", "DEFAULT", "RANGE / VALUES",
-                                           "DESCRIPTION"};
-
-static char *doc_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static char *doc_printf(const char *fmt, ...)
-{
-    va_list va;
-    char *s;
-    int n;
-
-    va_start(va, fmt);
-    n = vsnprintf(NULL, 0, fmt, va);
-    va_end(va);
-    s = pcol_xmalloc((size_t)(n < 0 ? 0 : n) + 1);
-    va_start(va, fmt);
-    vsnprintf(s, (size_t)(n < 0 ? 0 : n) + 1, fmt, va);
-    va_end(va);
-    return s;
-}
-
-static char *doc_range(const struct pcol_option *row)
-{
-    const char *unit = row->type == PCOL_OPT_STRING ? " chars" : bounds_count(row->type)
-                                                                     ? " entries" : "";
-    char names[WHY_MAX];
-
-    if (row->type == PCOL_OPT_ENUM && row->enum_names) {
-        join_names(names, sizeof(names), row->enum_names, ", ");
-        return doc_printf("%s", names);
-    }
-    if (row->min && row->max) {
-        return doc_printf("%s .. %s%s", row->min, row->max, unit);
-    }
-    if (row->min || row->max) {
-        return doc_printf("%s %s%s", row->min ? ">=" : "<=", row->min ? row->min : row->max,
-                          unit);
-    }
-    return doc_printf("%s", "");
-}
-
-static void doc_collect(struct doc *doc, const struct pcol_option *table, const char *prefix,
-                        unsigned depth)
-{
-    char path[PATH_MAX_LEN];
-    const struct pcol_option *row;
-
-    for (row = table; row->name; row++) {
-        struct doc_row *r;
-
-        if (doc->n == doc->cap) {
-            doc->cap = doc->cap ? doc->cap * 2 : 32;
-            doc->v = pcol_xrealloc(doc->v, doc->cap * sizeof(*doc->v));
-        }
-        r = &doc->v[doc->n++];
-        join_path(path, prefix, row->name);
-        r->depth = depth;
-        r->cell[0] = doc_printf("%s", path);
-        r->cell[1] = doc_printf("%s", valid_type(row->type) ? type_info[row->type].name : "?");
-        r->literal_default = row->def && !(row->flags & (PCOL_OPT_SECRET | PCOL_OPT_REQUIRED));
-        r->cell[2] = doc_printf("%s", (row->flags & PCOL_OPT_REQUIRED) ? "(required)"
-                                      : !row->def ? "" : (row->flags & PCOL_OPT_SECRET)
-                                      ? "(hidden)" : row->def);
-        r->cell[3] = doc_range(row);
-        r->cell[4] = doc_printf("%s%s%s", (row->flags & PCOL_OPT_DEPRECATED) ? "Deprecated: " : "",
-                                row->help ? row->help : "",
-                                (row->flags & PCOL_OPT_SECRET) ? " (secret)" : "");
-        if (row->sub && row->type == PCOL_OPT_SECTION_LIST) {
-            snprintf(path + strlen(path), sizeof(path) - strlen(path), "[]");
-        }
-        if (row->sub) {
-            doc_collect(doc, row->sub, path, depth + 1);
-        }
-    }
-}
-
-static void doc_free(struct doc *doc)
-{
-    size_t i, c;
-
-    for (i = 0; i < doc->n; i++) {
-        for (c = 0; c < 5; c++) {
-            free(doc->v[i].cell[c]);
-        }
-    }
-    free(doc->v);
-}
-
-void pcol_options_describe(const struct pcol_option *table, FILE *out)
-{
-    struct doc doc = {0};
-    size_t width[4], i, c;
-
-    doc_collect(&doc, table, "", 0);
-    for (c = 0; c < 4; c++) {
-        width[c] = strlen(doc_headers[c]);
-        for (i = 0; i < doc.n; i++) {
-            size_t w = strlen(doc.v[i].cell[c]) + (c == 0 ? 2 * doc.v[i].depth : 0);
-
-            width[c] = w > width[c] ? w : width[c];
-        }
-    }
-    fprintf(out, "%-*s  %-*s  %-*s  %-*s  %s\n", (int)width[0], doc_headers[0], (int)width[1],
-            doc_headers[1], (int)width[2], doc_headers[2], (int)width[3], doc_headers[3],
-            doc_headers[4]);
-    for (i = 0; i < doc.n; i++) {
-        const struct doc_row *r = &doc.v[i];
-
-        fprintf(out, "%*s%-*s  %-*s  %-*s  %-*s  %s\n", (int)(2 * r->depth), "",
-                (int)(width[0] - 2 * r->depth), r->cell[0], (int)width[1], r->cell[1],
-                (int)width[2], r->cell[2], (int)width[3], r->cell[3], r->cell[4]);
-    }
-    doc_free(&doc);
-}
-
-/* Names and literal defaults go in backticks; '|' would end the cell. */
-static void md_cell(struct pcol_buf *out, const char *s, bool code)
-{
-    bool tick = code && *s;
-
-    pcol_buf_puts(out, tick ? " `" : " ");
-    for (; *s; s++) {
-        if (*s == '|') {
-            pcol_buf_putc(out, '\\');
-        }
-        pcol_buf_putc(out, *s);
-    }
-    pcol_buf_puts(out, tick ? "` |" : " |");
-}
-
-void pcol_options_markdown(const struct pcol_option *table, struct pcol_buf *out)
-{
-    struct doc doc = {0};
-    size_t i;
-
-    doc_collect(&doc, table, "", 0);
-    pcol_buf_puts(out, "| Option | Type | Default | Range / values | Description |\n");
-    pcol_buf_puts(out, "|---|---|---|---|---|\n");
-    for (i = 0; i < doc.n; i++) {
-        const struct doc_row *r = &doc.v[i];
-
-        pcol_buf_putc(out, '|');
-        md_cell(out, r->cell[0], true);
-        md_cell(out, r->cell[1], false);
-        md_cell(out, r->cell[2], r->literal_default);
-        md_cell(out, r->cell[3], false);
-        md_cell(out, r->cell[4], false);
-        pcol_buf_putc(out, '\n');
-    }
-    doc_free(&doc);
 }

@@ -437,13 +437,16 @@ static void test_deep_nesting_is_refused(void **state)
     assert_non_null(strstr(f->d.v[0].msg, "nested more than 64 levels deep"));
 }
 
-static void test_nul_in_key(void **state)
+static void test_unusable_keys(void **state)
 {
     struct fx *f = *state;
 
-    assert_int_equal(pcol_config_load_string(f->cfg, "n.yaml", "\"a\\0b\": 1\n", &f->d),
+    assert_int_equal(pcol_config_load_string(f->cfg, "n.yaml",
+                                             "\"a\\0b\": 1\n? [x]\n: 2\nok: 3\n", &f->d),
                      PCOL_EINVAL);
     ASSERT_ERROR(&f->d, 1, 1, "a key must not contain a NUL character");
+    ASSERT_ERROR(&f->d, 2, 3, "mapping keys must be scalars, not a sequence");
+    assert_int_equal(f->d.errors, 2);
 }
 
 static void test_empty_config(void **state)
@@ -547,7 +550,7 @@ int main(void)
         T(test_reader_error_position),
         T(test_missing_file),
         T(test_deep_nesting_is_refused),
-        T(test_nul_in_key),
+        T(test_unusable_keys),
         T(test_empty_config),
         T(test_parse_value),
         T(test_diag_print_sorted),
