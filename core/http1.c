@@ -13,7 +13,7 @@
  * from request to request; only the body is allocated per request, and the
  * request owns it until answered or taken.
  */
-#include "http_server.h"
+#include "http_server_internal.h"
 
 #include <llhttp.h>
 #include <stdarg.h>

@@ -10,7 +10,7 @@
  * (`refs`). The server frees itself after its listener and every
  * connection are gone, then calls the close callback.
  */
-#include "http_server.h"
+#include "http_server_internal.h"
 
 #include "log.h"
 
