@@ -23,6 +23,7 @@ static void diag_vadd(struct pcol_diag *d, enum pcol_diag_severity sev, const ch
                       uint32_t line, uint32_t col, const char *fmt, va_list ap)
 {
     struct pcol_diag_entry *e;
+    char small[256];
     va_list copy;
     int n;
     char *p;
@@ -32,11 +33,20 @@ static void diag_vadd(struct pcol_diag *d, enum pcol_diag_severity sev, const ch
         d->v = pcol_xrealloc(d->v, d->cap * sizeof(*d->v));
     }
     e = &d->v[d->n++];
+    /* Most messages fit the stack buffer; longer ones are formatted twice. */
     va_copy(copy, ap);
-    n = vsnprintf(NULL, 0, fmt, copy);
+    n = vsnprintf(small, sizeof(small), fmt, copy);
     va_end(copy);
-    e->msg = pcol_xmalloc((size_t)(n < 0 ? 0 : n) + 1);
-    vsnprintf(e->msg, (size_t)(n < 0 ? 0 : n) + 1, fmt, ap);
+    if (n < 0) {
+        n = 0;
+        small[0] = '\0';
+    }
+    e->msg = pcol_xmalloc((size_t)n + 1);
+    if ((size_t)n < sizeof(small)) {
+        memcpy(e->msg, small, (size_t)n + 1);
+    } else {
+        vsnprintf(e->msg, (size_t)n + 1, fmt, ap);
+    }
     /* Messages quote user text; keep each one on one line. */
     for (p = e->msg; *p; p++) {
         if ((unsigned char)*p < 0x20 || *p == 0x7f) {

@@ -101,25 +101,25 @@ int pcol_registry_load_plugin(const char *path, struct pcol_err *err)
         return pcol_err_set(err, PCOL_EINVAL, "plugin %s does not export %s", path,
                             PCOL_PLUGIN_SYMBOL);
     }
+    /* The definitions live in the plugin: format any error before dlclose. */
     for (i = 0; defs[i]; i++) {
         const struct pcol_component_def *d = defs[i];
+        int rc = 0;
         if (d->abi_version != PCOL_ABI_VERSION) {
-            dlclose(handle);
-            return pcol_err_set(err, PCOL_EINVAL,
-                                "plugin %s: component %s was built for ABI %u, profcol has %u",
-                                path, d->name ? d->name : "?", d->abi_version, PCOL_ABI_VERSION);
+            rc = pcol_err_set(err, PCOL_EINVAL,
+                              "plugin %s: component %s was built for ABI %u, profcol has %u",
+                              path, d->name ? d->name : "?", d->abi_version, PCOL_ABI_VERSION);
+        } else if (!d->name || d->kind >= PCOL_COMPONENT_KINDS ||
+                   (d->kind == PCOL_PROCESSOR && !d->process) ||
+                   (d->kind == PCOL_EXPORTER && (!d->encode || !d->send))) {
+            rc = pcol_err_set(err, PCOL_EINVAL, "plugin %s: component %zu is incomplete", path, i);
+        } else if (pcol_registry_find(d->kind, d->name)) {
+            rc = pcol_err_set(err, PCOL_EINVAL, "plugin %s: %s type \"%s\" already exists", path,
+                              pcol_component_kind_name(d->kind), d->name);
         }
-        if (!d->name || d->kind >= PCOL_COMPONENT_KINDS ||
-            (d->kind == PCOL_PROCESSOR && !d->process) ||
-            (d->kind == PCOL_EXPORTER && (!d->encode || !d->send))) {
+        if (rc != 0) {
             dlclose(handle);
-            return pcol_err_set(err, PCOL_EINVAL, "plugin %s: component %zu is incomplete", path,
-                                i);
-        }
-        if (pcol_registry_find(d->kind, d->name)) {
-            dlclose(handle);
-            return pcol_err_set(err, PCOL_EINVAL, "plugin %s: %s type \"%s\" already exists",
-                                path, pcol_component_kind_name(d->kind), d->name);
+            return rc;
         }
     }
     pl = pcol_xcalloc(1, sizeof(*pl));

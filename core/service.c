@@ -272,13 +272,12 @@ static struct graph *graph_build(struct pcol_service *svc, const struct pcol_ser
     for (i = 0; i < o->n_configs; i++) {
         pcol_config_load_file(g->cfg, o->configs[i], d);
     }
-    if (d->errors || pcol_config_check(g->cfg, d) != 0) {
-        goto fail;
-    }
-    load_plugins(g->cfg, d);
     if (d->errors) {
-        goto fail;
+        goto fail; /* a file did not load: later errors would only mislead */
     }
+    /* Wiring errors do not stop the option checks: report everything at once. */
+    pcol_config_check(g->cfg, d);
+    load_plugins(g->cfg, d);
     build_instances(svc, g, d);
     if (d->errors) {
         goto fail;

@@ -26,11 +26,6 @@ static bool is_digit(int c)
     return c >= '0' && c <= '9';
 }
 
-static bool is_hex(int c)
-{
-    return is_digit(c) || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-}
-
 static bool is_alnum(int c)
 {
     return is_digit(c) || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z');
@@ -60,10 +55,8 @@ static const char *show_char(unsigned char c, char buf[8])
         buf[2] = '\'';
         buf[3] = '\0';
     } else {
-        static const char hex[] = "0123456789abcdef";
         memcpy(buf, "\\x", 2);
-        buf[2] = hex[c >> 4];
-        buf[3] = hex[c & 15];
+        pcol_hex_encode(buf + 2, &c, 1);
         buf[4] = '\0';
     }
     return buf;
@@ -138,8 +131,7 @@ static int parse_tags(struct pcol_pyro_name *n, char *p, struct pcol_err *err)
         key = trim(key);
         if (end == '}') {
             if (*key) {
-                return pcol_err_set(err, PCOL_EINVAL, "name: tag \"%.64s\" has no '=value'",
-                                    key);
+                return pcol_err_set(err, PCOL_EINVAL, "name: tag \"%.64s\" has no '=value'", key);
             }
             return 0;
         }
@@ -250,8 +242,11 @@ static int parse_relative(const char *s, uint64_t now, uint64_t *out, struct pco
     static const struct {
         char unit;
         uint64_t ns;
-    } units[] = {{'s', NS_PER_S}, {'m', 60 * NS_PER_S}, {'h', 3600 * NS_PER_S},
-                 {'d', 86400 * NS_PER_S}, {'w', 7 * 86400 * NS_PER_S}};
+    } units[] = {{'s', NS_PER_S},
+                 {'m', 60 * NS_PER_S},
+                 {'h', 3600 * NS_PER_S},
+                 {'d', 86400 * NS_PER_S},
+                 {'w', 7 * 86400 * NS_PER_S}};
     const char *p = s + 3;
     uint64_t n = 0, delta;
     size_t i;
@@ -306,11 +301,19 @@ int pcol_pyro_parse_time(const char *s, uint64_t now_ns, uint64_t *out_ns, struc
         return pcol_err_set(err, PCOL_EINVAL, "\"%s\" is too large for a time", s);
     }
     switch (nd) {
-    case 8: return parse_yyyymmdd(v, s, out_ns, err);
-    case 13: *out_ns = v * 1000000; return 0;
-    case 16: *out_ns = v * 1000; return 0;
-    case 19: *out_ns = v; return 0;
-    default: break;
+    case 8:
+        return parse_yyyymmdd(v, s, out_ns, err);
+    case 13:
+        *out_ns = v * 1000000;
+        return 0;
+    case 16:
+        *out_ns = v * 1000;
+        return 0;
+    case 19:
+        *out_ns = v;
+        return 0;
+    default:
+        break;
     }
     if (__builtin_mul_overflow(v, NS_PER_S, out_ns)) {
         return pcol_err_set(err, PCOL_EINVAL, "\"%s\" seconds is too large for a time", s);
@@ -512,8 +515,8 @@ static int disposition(const char *v, size_t n, struct pcol_multipart_part *part
     int rc = header_param(v, n, "name", part->name, sizeof(part->name));
 
     if (rc == PCOL_ERANGE) {
-        return pcol_err_set(err, PCOL_EINVAL, "multipart: part %zu has a name over %d bytes",
-                            index, PCOL_MULTIPART_MAX_NAME);
+        return pcol_err_set(err, PCOL_EINVAL, "multipart: part %zu has a name over %d bytes", index,
+                            PCOL_MULTIPART_MAX_NAME);
     }
     for (i = 0; rc != PCOL_EINVAL && i < PCOL_ARRAY_SIZE(file_params); i++) {
         rc = header_param(v, n, file_params[i], scratch, sizeof(scratch));
@@ -644,8 +647,8 @@ static int js_value(struct js *j);
 
 static void js_blank(struct js *j)
 {
-    while (j->i < j->n && (j->p[j->i] == ' ' || j->p[j->i] == '\t' || j->p[j->i] == '\n' ||
-                           j->p[j->i] == '\r')) {
+    while (j->i < j->n &&
+           (j->p[j->i] == ' ' || j->p[j->i] == '\t' || j->p[j->i] == '\n' || j->p[j->i] == '\r')) {
         j->i++;
     }
 }
@@ -681,7 +684,7 @@ static int js_string(struct js *j)
         c = j->p[j->i++];
         if (c == 'u') {
             for (k = 0; k < 4; k++, j->i++) {
-                if (j->i >= j->n || !is_hex(j->p[j->i])) {
+                if (j->i >= j->n || pcol_hex_value(j->p[j->i]) < 0) {
                     return PCOL_EINVAL;
                 }
             }
@@ -774,13 +777,22 @@ static int js_value(struct js *j)
         return PCOL_EINVAL;
     }
     switch (j->p[j->i]) {
-    case '{': j->i++; return js_container(j, true);
-    case '[': j->i++; return js_container(j, false);
-    case '"': return js_string(j);
-    case 't': return js_literal(j, "true");
-    case 'f': return js_literal(j, "false");
-    case 'n': return js_literal(j, "null");
-    default: return js_number(j);
+    case '{':
+        j->i++;
+        return js_container(j, true);
+    case '[':
+        j->i++;
+        return js_container(j, false);
+    case '"':
+        return js_string(j);
+    case 't':
+        return js_literal(j, "true");
+    case 'f':
+        return js_literal(j, "false");
+    case 'n':
+        return js_literal(j, "null");
+    default:
+        return js_number(j);
     }
 }
 
@@ -818,8 +830,8 @@ static uint32_t put_attr(struct pcol_kv *kv, uint32_t n, int32_t key, int32_t va
     return i == n ? n + 1 : n;
 }
 
-void pcol_pyro_label(struct pcol_batch *b, uint32_t first, const char *service,
-                     size_t service_len, const struct pcol_pyro_name *name, const char *spy)
+void pcol_pyro_label(struct pcol_batch *b, uint32_t first, const char *service, size_t service_len,
+                     const struct pcol_pyro_name *name, const char *spy)
 {
     int32_t k_service = pcol_dict_cstr(b, "service.name");
     int32_t v_service = pcol_dict_str(b, service, service_len);

@@ -28,9 +28,9 @@ struct pcol_pyro_tag {
 };
 
 struct pcol_pyro_name {
-    char *buf;                   /* owns the text `app` and the tags point into */
-    const char *app;             /* trimmed, never empty */
-    struct pcol_pyro_tag *tags;  /* heap array, file order, later duplicates replace */
+    char *buf;                  /* owns the text `app` and the tags point into */
+    const char *app;            /* trimmed, never empty */
+    struct pcol_pyro_tag *tags; /* heap array, file order, later duplicates replace */
     size_t n_tags;
 };
 
@@ -70,7 +70,7 @@ enum pcol_pyro_format pcol_pyro_select_format(const char *format, const char *co
 /* ---- multipart/form-data ------------------------------------------------------- */
 
 #define PCOL_MULTIPART_MAX_BOUNDARY 200
-#define PCOL_MULTIPART_MAX_NAME 255
+#define PCOL_MULTIPART_MAX_NAME     255
 
 struct pcol_multipart_part {
     char name[PCOL_MULTIPART_MAX_NAME + 1]; /* Content-Disposition name, "" if none */
@@ -109,8 +109,8 @@ int pcol_json_check(const uint8_t *p, size_t n, struct pcol_err *err);
 /* Sets resource attributes on resources[first..] of `b`: `service.name` =
  * service[0..service_len), every tag (string), and `pyroscope.spy` = spy
  * when spy is not NULL. They replace attributes of the same key. */
-void pcol_pyro_label(struct pcol_batch *b, uint32_t first, const char *service,
-                     size_t service_len, const struct pcol_pyro_name *name, const char *spy);
+void pcol_pyro_label(struct pcol_batch *b, uint32_t first, const char *service, size_t service_len,
+                     const struct pcol_pyro_name *name, const char *spy);
 
 /* For profiles of resources[first..] without a real time (before 1971):
  * time = from and, when their duration is 0, duration = until - from. */
@@ -124,7 +124,7 @@ struct pcol_pyro_sample_type {
     const char *unit;        /* e.g. "nanoseconds" */
     const char *period_type; /* NULL: no period */
     const char *period_unit;
-    int64_t period;          /* each count is multiplied by this (1 without a period) */
+    int64_t period; /* each count is multiplied by this (1 without a period) */
 };
 
 /* Splits an app name at its last '.': returns the suffix ("" when there is

@@ -46,7 +46,7 @@
 
 /* Bodies up to this size decode on the loop thread: a thread-pool round
  * trip costs more than decoding them. */
-#define INLINE_MAX (64 * 1024)
+#define INLINE_MAX  (64 * 1024)
 #define RETRY_AFTER "5"
 
 struct pprof_rcv {
@@ -64,11 +64,11 @@ static const struct pcol_option options[] = {
     {"endpoint", PCOL_OPT_ENDPOINT, offsetof(struct pprof_rcv, endpoint), "0.0.0.0:4040", NULL,
      NULL, NULL, 0, NULL, 0,
      "Address to listen on for Pyroscope /ingest and /v1/pprof uploads (port 0 picks one)."},
-    {"max_request_body_size", PCOL_OPT_SIZE, offsetof(struct pprof_rcv, max_body), "256MiB",
-     "1KiB", NULL, NULL, 0, NULL, 0,
+    {"max_request_body_size", PCOL_OPT_SIZE, offsetof(struct pprof_rcv, max_body), "256MiB", "1KiB",
+     NULL, NULL, 0, NULL, 0,
      "Largest request body accepted, before decompression; larger ones get 413."},
-    {"max_decompressed_size", PCOL_OPT_SIZE, offsetof(struct pprof_rcv, max_decompressed),
-     "64MiB", "1KiB", NULL, NULL, 0, NULL, 0,
+    {"max_decompressed_size", PCOL_OPT_SIZE, offsetof(struct pprof_rcv, max_decompressed), "64MiB",
+     "1KiB", NULL, NULL, 0, NULL, 0,
      "Largest profile after gzip decompression (guards against gzip bombs); larger ones get "
      "413."},
     {0},
@@ -132,25 +132,34 @@ static int decode_failed(struct job *j, int rc)
 static const char *connect_code(int status)
 {
     switch (status) {
-    case 400: return "invalid_argument";
-    case 401: return "unauthenticated";
-    case 403: return "permission_denied";
-    case 404: return "not_found";
+    case 400:
+        return "invalid_argument";
+    case 401:
+        return "unauthenticated";
+    case 403:
+        return "permission_denied";
+    case 404:
+        return "not_found";
     case 405:
-    case 501: return "unimplemented";
+    case 501:
+        return "unimplemented";
     case 408:
-    case 504: return "deadline_exceeded";
+    case 504:
+        return "deadline_exceeded";
     case 413:
     case 429:
-    case 431: return "resource_exhausted";
-    case 503: return "unavailable";
-    default: return status >= 500 ? "internal" : "unknown";
+    case 431:
+        return "resource_exhausted";
+    case 503:
+        return "unavailable";
+    default:
+        return status >= 500 ? "internal" : "unknown";
     }
 }
 
 static void json_string(struct pcol_buf *out, const char *s)
 {
-    static const char hex[] = "0123456789abcdef";
+    char hex[2];
 
     pcol_buf_putc(out, '"');
     for (; *s; s++) {
@@ -159,9 +168,9 @@ static void json_string(struct pcol_buf *out, const char *s)
             pcol_buf_putc(out, '\\');
             pcol_buf_putc(out, (char)c);
         } else if (c < 0x20) {
+            pcol_hex_encode(hex, &c, 1);
             pcol_buf_puts(out, "\\u00");
-            pcol_buf_putc(out, hex[c >> 4]);
-            pcol_buf_putc(out, hex[c & 15]);
+            pcol_buf_append(out, hex, 2);
         } else {
             pcol_buf_putc(out, (char)c);
         }
@@ -302,14 +311,18 @@ static void job_decode(void *data)
     }
     if (rc == 0) {
         switch (j->format) {
-        case PCOL_PYRO_MULTIPART: rc = decode_multipart(j, p, n); break;
+        case PCOL_PYRO_MULTIPART:
+            rc = decode_multipart(j, p, n);
+            break;
         case PCOL_PYRO_FOLDED:
         case PCOL_PYRO_LINES:
             rc = pcol_pyro_parse_text(j->b, j->format == PCOL_PYRO_LINES, p, n, &j->text_type,
                                       &j->err);
             rc = rc != 0 ? decode_failed(j, rc) : 0;
             break;
-        default: rc = decode_pprof(j, p, n); break;
+        default:
+            rc = decode_pprof(j, p, n);
+            break;
         }
     }
     if (rc == 0 && j->route == ROUTE_INGEST) {
@@ -405,8 +418,7 @@ enum { Q_NAME, Q_FORMAT, Q_FROM, Q_UNTIL, Q_RATE, N_QUERY };
  * parameters' text goes to q[N_QUERY] (heap, freed by the caller). */
 static int ingest_prepare(struct job *j, char **q)
 {
-    static const char *const params[N_QUERY] = {"name", "format", "from", "until",
-                                                "sampleRate"};
+    static const char *const params[N_QUERY] = {"name", "format", "from", "until", "sampleRate"};
     const char *ctype = pcol_http_header(j->req, "content-type");
     const char *enc = pcol_http_header(j->req, "content-encoding");
     const char *unsupported, *suffix;
@@ -578,8 +590,8 @@ static int pprof_start(struct pcol_instance *inst)
     pcol_http_route(rcv->srv, "POST", "/v1/pprof", on_pprof, inst, 0);
     rc = pcol_http_server_listen(rcv->srv, rcv->endpoint.host, rcv->endpoint.port, &err);
     if (rc != 0) {
-        format_addr(rcv->endpoint.host, rcv->endpoint.port, addr, sizeof(addr));
-        pcol_log(inst, PCOL_LOG_ERROR, "endpoint %s: %s", addr, err.msg);
+        /* The message names the host and port. */
+        pcol_log(inst, PCOL_LOG_ERROR, "endpoint: %s", err.msg);
         pcol_http_server_close(rcv->srv, NULL, NULL);
         rcv->srv = NULL;
         return rc;

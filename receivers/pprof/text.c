@@ -103,7 +103,7 @@ struct builder {
     size_t n_loc_of_fn;
     uint32_t *sample_of_stack; /* stack index -> sample index + 1, 0 = none yet */
     size_t n_sample_of_stack;
-    int32_t *frames;           /* the stack being read */
+    int32_t *frames; /* the stack being read */
     size_t n_frames, cap_frames;
 };
 
@@ -202,8 +202,8 @@ static int add_sample(struct builder *t, int64_t value, size_t lineno, struct pc
     struct pcol_sample *s;
     uint32_t at;
 
-    t->sample_of_stack = grow_zeroed(t->sample_of_stack, &t->n_sample_of_stack,
-                                     (size_t)stack + 1, sizeof(uint32_t));
+    t->sample_of_stack =
+        grow_zeroed(t->sample_of_stack, &t->n_sample_of_stack, (size_t)stack + 1, sizeof(uint32_t));
     at = t->sample_of_stack[stack];
     if (at) {
         int64_t *v = &t->prof->samples[at - 1].values[0];

@@ -53,9 +53,8 @@ static void test_name_tags(void **state)
     struct pcol_err err = {{0}};
 
     (void)state;
-    assert_int_equal(pcol_pyro_parse_name(" svc { a = 1 , b.c= two words ,k=v=w}ignored{x=y}",
-                                          &n, &err),
-                     0);
+    assert_int_equal(
+        pcol_pyro_parse_name(" svc { a = 1 , b.c= two words ,k=v=w}ignored{x=y}", &n, &err), 0);
     assert_string_equal(n.app, "svc");
     assert_int_equal(n.n_tags, 3);
     assert_string_equal(n.tags[0].key, "a");
@@ -127,14 +126,14 @@ static void test_time_digit_rules(void **state)
         const char *s;
         uint64_t ns;
     } cases[] = {
-        {"20260821", 1787270400ull * S_NS},        /* 8 digits: YYYYMMDD */
-        {"20240229", 1709164800ull * S_NS},        /* a leap day */
+        {"20260821", 1787270400ull * S_NS}, /* 8 digits: YYYYMMDD */
+        {"20240229", 1709164800ull * S_NS}, /* a leap day */
         {"19700101", 0},
         {"1795234802", 1795234802ull * S_NS},      /* 10: seconds (Node, Java) */
         {"1795234802123", 1795234802123000000ull}, /* 13: ms */
         {"1795234802123456", 1795234802123456000ull},
         {"1795234802123456789", 1795234802123456789ull}, /* 19: ns (Go) */
-        {"1", S_NS},                               /* any other count: seconds */
+        {"1", S_NS},                                     /* any other count: seconds */
         {"123456789", 123456789ull * S_NS},
         {"12345678901", 12345678901ull * S_NS},
     };
@@ -177,9 +176,22 @@ static void test_time_relative(void **state)
 static void test_time_errors(void **state)
 {
     static const char *const bad[] = {
-        "",       "abc",      "12a",     "-5",     "1.5",  "20261301", "20230229", "20260132",
-        "now-",   "now-1x",   "now1h",   "now-h",  "now-1hh", "99999999999999999999",
-        "123456789012345678901", "18446744073709551615",
+        "",
+        "abc",
+        "12a",
+        "-5",
+        "1.5",
+        "20261301",
+        "20230229",
+        "20260132",
+        "now-",
+        "now-1x",
+        "now1h",
+        "now-h",
+        "now-1hh",
+        "99999999999999999999",
+        "123456789012345678901",
+        "18446744073709551615",
     };
     struct pcol_err err;
     uint64_t v;
@@ -257,9 +269,8 @@ static void test_multipart_boundary(void **state)
     (void)state;
     assert_int_equal(pcol_multipart_boundary("multipart/form-data; boundary=abc123", b, &err), 0);
     assert_string_equal(b, "abc123");
-    assert_int_equal(pcol_multipart_boundary("multipart/form-data; boundary=\"a b;c\\\"d\"", b,
-                                             &err),
-                     0);
+    assert_int_equal(
+        pcol_multipart_boundary("multipart/form-data; boundary=\"a b;c\\\"d\"", b, &err), 0);
     assert_string_equal(b, "a b;c\"d");
     assert_int_equal(pcol_multipart_boundary("Multipart/Form-Data; charset=\"x;y\"; "
                                              "BOUNDARY = ----formdata-undici-0123",
@@ -332,28 +343,30 @@ static void test_multipart_go_style(void **state)
     pcol_multipart_free(&m);
 }
 
-/* LF-only lines, a preamble, an epilogue, an empty part and Node's
- * filename-less boundary style; a file part wins over a plain one. */
+/* LF-only lines, blanks after a delimiter, a preamble, an epilogue, an empty
+ * part, RFC 5987 filename*, a part without Content-Disposition; a file part
+ * wins over a plain one of the same name. */
 static void test_multipart_lf_and_extras(void **state)
 {
-    static const char body[] = "preamble --XyZ not a delimiter\n"
-                               "--XyZ   \n"
-                               "Content-Disposition: form-data; name=\"profile\"\n"
-                               "\n"
-                               "plain\n"
-                               "--XyZ\n"
-                               "Content-Disposition: form-data; name=\"profile\"; filename=profile\n"
-                               "\n"
-                               "file\n"
-                               "--XyZ\n"
-                               "Content-Disposition: form-data; name=\"empty\"; filename*=UTF-8''e\n"
-                               "\n"
-                               "\n"
-                               "--XyZ\n"
-                               "\n"
-                               "no disposition\n"
-                               "--XyZ--\n"
-                               "epilogue\n";
+    static const char body[] =
+        "preamble --XyZ not a delimiter\n"
+        "--XyZ   \n"
+        "Content-Disposition: form-data; name=\"profile\"\n"
+        "\n"
+        "plain\n"
+        "--XyZ\n"
+        "Content-Disposition: form-data; name=\"profile\"; filename=profile\n"
+        "\n"
+        "file\n"
+        "--XyZ\n"
+        "Content-Disposition: form-data; name=\"empty\"; filename*=UTF-8''e\n"
+        "\n"
+        "\n"
+        "--XyZ\n"
+        "\n"
+        "no disposition\n"
+        "--XyZ--\n"
+        "epilogue\n";
     struct pcol_multipart m;
     struct pcol_err err;
 
@@ -414,11 +427,16 @@ static void test_json_check(void **state)
     static const char *const good[] = {
         "{\"alloc_objects\":{\"units\":\"objects\",\"aggregation\":\"sum\",\"display-name\":"
         "\"alloc_objects\",\"sampled\":true,\"cumulative\":false}}",
-        " [ ] ", "\"\\u00e9\\n\\\"\"", "null", "-0.5e+3", "[1,2.0,{\"a\":[null,false]}]", "0",
+        " [ ] ",
+        "\"\\u00e9\\n\\\"\"",
+        "null",
+        "-0.5e+3",
+        "[1,2.0,{\"a\":[null,false]}]",
+        "0",
     };
     static const char *const bad[] = {
-        "",      "{",        "{\"a\":}", "{\"a\" 1}", "[1,]",  "tru",  "{\"a\":1} x", "\"\\x\"",
-        "01",    "1.",       "-",        "{a:1}",     "\"\x01\"", "\"\\u12g4\"", "[1 2]", "'a'",
+        "",   "{",  "{\"a\":}", "{\"a\" 1}", "[1,]",     "tru",         "{\"a\":1} x", "\"\\x\"",
+        "01", "1.", "-",        "{a:1}",     "\"\x01\"", "\"\\u12g4\"", "[1 2]",       "'a'",
     };
     char deep[200];
     struct pcol_err err = {{0}};
@@ -634,9 +652,8 @@ static void test_lines(void **state)
     const struct pcol_profile *p;
 
     (void)state;
-    assert_int_equal(parse_text(b, true, "main;a\r\nmain;b\n\nmain;a\nmain;a 1\n", "alloc_space",
-                                100, &err),
-                     0);
+    assert_int_equal(
+        parse_text(b, true, "main;a\r\nmain;b\n\nmain;a\nmain;a 1\n", "alloc_space", 100, &err), 0);
     p = only_profile(b);
     assert_string_equal(pcol_cstr(b, p->sample_type.type), "alloc_space");
     assert_string_equal(pcol_cstr(b, p->sample_type.unit), "bytes");
@@ -651,8 +668,7 @@ static void test_lines(void **state)
 
 /* ---- labelling and times ------------------------------------------------------------------- */
 
-static const char *res_attr(struct pcol_batch *b, const struct pcol_resource *r,
-                            const char *key)
+static const char *res_attr(struct pcol_batch *b, const struct pcol_resource *r, const char *key)
 {
     int32_t k = pcol_dict_find_str(b, key, strlen(key));
     const struct pcol_kv *kv = k > 0 ? pcol_kvs_find(r->attrs, r->n_attrs, k) : NULL;
@@ -675,8 +691,7 @@ static void test_label_pprof(void **state)
     (void)state;
     tu_read_corpus("parca__two-stacks.pb.gz", &in);
     assert_int_equal(pcol_pprof_decode(b, in.p, in.len, NULL, &err), 0);
-    assert_int_equal(pcol_pyro_parse_name("svc.cpu{region=eu,service.name=other,z=1}", &name,
-                                          &err),
+    assert_int_equal(pcol_pyro_parse_name("svc.cpu{region=eu,service.name=other,z=1}", &name, &err),
                      0);
     pcol_pyro_label(b, 0, name.app, 3, &name, "gospy");
     r = &b->resources[0];
