@@ -118,6 +118,7 @@ static void list_one(const struct pcol_component_def *def, void *data)
     if (def->kind != (uint32_t)l->kind) {
         return;
     }
+    l->found++;
     if (!l->md) {
         printf("  %-12s %s\n", def->name, def->summary);
         return;
@@ -158,7 +159,15 @@ int pcol_cmd_components(int argc, char **argv)
         } else {
             printf("%s:\n", titles[k]);
         }
+        l.found = 0;
         pcol_registry_each(list_one, &l);
+        if (!l.found) {
+            if (markdown) {
+                pcol_buf_puts(&md, "None built in; external plugins (`plugins:`) can add them.\n\n");
+            } else {
+                printf("  (none built in)\n");
+            }
+        }
     }
     if (markdown) {
         fwrite(md.p, 1, md.len, stdout);

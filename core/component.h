@@ -113,13 +113,22 @@ void pcol_log(struct pcol_instance *inst, enum pcol_log_level level, const char 
  * and answer 503 + Retry-After when not. */
 bool pcol_receiver_has_room(struct pcol_instance *rcv, size_t bytes);
 
+/* Whether a batch of `bytes` could ever fit: false when it is larger than a
+ * pipeline's whole memory budget, so waiting or retrying cannot help
+ * (receivers answer 413 rather than 503). */
+bool pcol_receiver_fits(struct pcol_instance *rcv, size_t bytes);
+
 /* Hands a decoded batch to every pipeline the receiver feeds. Takes `b`.
- * Returns 0 when accepted, PCOL_EBUSY when refused because a pipeline is over
- * its memory budget (counted as refused; the sender should retry). */
+ * Returns 0 when accepted; PCOL_EBUSY when a pipeline is over its memory
+ * budget now (the sender should retry later); PCOL_ERANGE when the batch is
+ * larger than a pipeline's whole budget (it never fits). Both refusals are
+ * counted (reasons memory_limit and too_large). */
 int pcol_submit(struct pcol_instance *rcv, struct pcol_batch *b);
 
 /* Counts profiles a receiver could not accept because the input was bad
- * (metric `..._refused_profiles_total{reason}`); logs the first one per reason. */
+ * (metric `..._refused_profiles_total{reason}`). With a `detail`, the first
+ * refusal per reason is also logged; pass NULL when the receiver logs the
+ * problem itself. */
 void pcol_receiver_refused(struct pcol_instance *rcv, const char *reason, uint64_t profiles,
                            const char *detail);
 
@@ -141,6 +150,10 @@ void pcol_emit(struct pcol_instance *proc, struct pcol_batch *b);
 
 /* The encoded payload of an export attempt (borrowed until done). */
 const struct pcol_buf *pcol_export_payload(const struct pcol_export *exp);
+/* The exporter's `timeout` in milliseconds (0: none). send() must end the
+ * attempt within it: network exporters give it to their client and report
+ * PCOL_EXPORT_RETRYABLE when it passes. */
+uint64_t pcol_export_timeout_ms(const struct pcol_export *exp);
 /* Ends an attempt started by send(). `retry_after_ms` > 0 is the server's
  * hint for RETRYABLE results (Retry-After); `detail` is logged. */
 void pcol_export_done(struct pcol_export *exp, enum pcol_export_result result,

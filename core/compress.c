@@ -3,6 +3,8 @@
 #include "compress.h"
 
 #include <libdeflate.h>
+#include <pthread.h>
+#include <stdlib.h>
 #include <string.h>
 #include <zlib.h>
 #include <zstd.h>
@@ -95,12 +97,55 @@ static int gunzip_stream(const uint8_t *in, size_t n, size_t max, struct pcol_bu
     return 0;
 }
 
-static _Thread_local struct libdeflate_decompressor *tl_inflater;
+/* libdeflate states are cached per thread (allocating one costs more than
+ * compressing a small profile). They hang off a pthread key whose destructor
+ * frees them when a thread-pool thread exits; the main thread's are freed at
+ * process exit. */
+struct deflate_state {
+    struct libdeflate_decompressor *inflater;
+    struct libdeflate_compressor *deflater;
+    int level;
+};
+
+static pthread_key_t state_key;
+static pthread_once_t state_once = PTHREAD_ONCE_INIT;
+
+static void state_free(void *p)
+{
+    struct deflate_state *st = p;
+
+    if (st) {
+        libdeflate_free_decompressor(st->inflater);
+        libdeflate_free_compressor(st->deflater);
+        free(st);
+    }
+}
+
+static void state_key_create(void)
+{
+    if (pthread_key_create(&state_key, state_free) != 0) {
+        pcol_fatal("pthread_key_create failed");
+    }
+}
+
+static struct deflate_state *thread_state(void)
+{
+    struct deflate_state *st;
+
+    pthread_once(&state_once, state_key_create);
+    st = pthread_getspecific(state_key);
+    if (!st) {
+        st = pcol_xcalloc(1, sizeof(*st));
+        pthread_setspecific(state_key, st);
+    }
+    return st;
+}
 
 static int gunzip(const uint8_t *in, size_t n, size_t max, struct pcol_buf *out,
                   struct pcol_err *err)
 {
     size_t isize, got_in = 0, got_out = 0;
+    struct deflate_state *st;
     enum libdeflate_result r;
 
     if (n < 18) {
@@ -114,14 +159,15 @@ static int gunzip(const uint8_t *in, size_t n, size_t max, struct pcol_buf *out,
          * streaming tells which, and never grows past the limit. */
         return gunzip_stream(in, n, max, out, err);
     }
-    if (!tl_inflater) {
-        tl_inflater = libdeflate_alloc_decompressor();
-        if (!tl_inflater) {
+    st = thread_state();
+    if (!st->inflater) {
+        st->inflater = libdeflate_alloc_decompressor();
+        if (!st->inflater) {
             pcol_fatal("libdeflate_alloc_decompressor failed");
         }
     }
     pcol_buf_reserve(out, isize);
-    r = libdeflate_gzip_decompress_ex(tl_inflater, in, n, out->p + out->len, isize, &got_in,
+    r = libdeflate_gzip_decompress_ex(st->inflater, in, n, out->p + out->len, isize, &got_in,
                                       &got_out);
     if (r == LIBDEFLATE_SUCCESS && got_in == n) {
         out->len += got_out;
@@ -185,30 +231,30 @@ int pcol_decompress(enum pcol_encoding enc, const uint8_t *in, size_t n, size_t 
     }
 }
 
-static _Thread_local struct libdeflate_compressor *tl_deflater;
-static _Thread_local int tl_deflater_level;
 
 void pcol_compress(enum pcol_encoding enc, int level, const uint8_t *in, size_t n,
                    struct pcol_buf *out)
 {
     size_t bound, got;
+    struct deflate_state *st;
 
     switch (enc) {
     case PCOL_ENC_GZIP:
         if (level <= 0) {
             level = 1;
         }
-        if (!tl_deflater || tl_deflater_level != level) {
-            libdeflate_free_compressor(tl_deflater);
-            tl_deflater = libdeflate_alloc_compressor(level);
-            if (!tl_deflater) {
+        st = thread_state();
+        if (!st->deflater || st->level != level) {
+            libdeflate_free_compressor(st->deflater);
+            st->deflater = libdeflate_alloc_compressor(level);
+            if (!st->deflater) {
                 pcol_fatal("libdeflate_alloc_compressor(%d) failed", level);
             }
-            tl_deflater_level = level;
+            st->level = level;
         }
-        bound = libdeflate_gzip_compress_bound(tl_deflater, n);
+        bound = libdeflate_gzip_compress_bound(st->deflater, n);
         pcol_buf_reserve(out, bound);
-        got = libdeflate_gzip_compress(tl_deflater, in, n, out->p + out->len, bound);
+        got = libdeflate_gzip_compress(st->deflater, in, n, out->p + out->len, bound);
         if (!got) {
             pcol_fatal("libdeflate_gzip_compress failed");
         }
@@ -227,13 +273,12 @@ void pcol_compress(enum pcol_encoding enc, int level, const uint8_t *in, size_t 
     }
 }
 
-/* The libdeflate states are cached per thread (allocating one costs more than
- * compressing a small profile). Free the exiting thread's at process exit so
- * leak checkers see a clean heap. */
-__attribute__((destructor)) static void compress_thread_state_free(void)
+/* pthread key destructors do not run for the main thread: free its state at
+ * exit so leak checkers see a clean heap. */
+__attribute__((destructor)) static void compress_main_state_free(void)
 {
-    libdeflate_free_compressor(tl_deflater);
-    libdeflate_free_decompressor(tl_inflater);
-    tl_deflater = NULL;
-    tl_inflater = NULL;
+    if (pthread_once(&state_once, state_key_create) == 0) {
+        state_free(pthread_getspecific(state_key));
+        pthread_setspecific(state_key, NULL);
+    }
 }

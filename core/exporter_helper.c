@@ -53,6 +53,7 @@ struct pcol__exporter_helper {
     size_t capacity;
     size_t consumers;
     bool draining, dropping;
+    bool pumping; /* a send that completes at once re-enters pump(): loop instead */
     pcol_stop_cb drain_done;
     uv_timer_t deadline;
     bool deadline_open;
@@ -230,6 +231,10 @@ static void start(struct pcol_export *exp)
 
 static void pump(struct pcol__exporter_helper *h)
 {
+    if (h->pumping) {
+        return;
+    }
+    h->pumping = true;
     while (h->head && h->in_flight < h->consumers && !h->dropping) {
         struct pcol_export *exp = h->head;
         h->head = exp->next;
@@ -239,6 +244,7 @@ static void pump(struct pcol__exporter_helper *h)
         exp->next = NULL;
         start(exp);
     }
+    h->pumping = false;
 }
 
 static void attempt(struct pcol_export *exp)
@@ -285,6 +291,11 @@ static uint64_t backoff_ms(const struct pcol_export_settings *cfg, uint32_t atte
 const struct pcol_buf *pcol_export_payload(const struct pcol_export *exp)
 {
     return &exp->payload;
+}
+
+uint64_t pcol_export_timeout_ms(const struct pcol_export *exp)
+{
+    return (uint64_t)exp->h->cfg->timeout / 1000000;
 }
 
 void pcol_export_done(struct pcol_export *exp, enum pcol_export_result result,

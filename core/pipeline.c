@@ -158,6 +158,19 @@ void pcol__instance_metrics(struct pcol_instance *inst)
 
 /* ---- receivers ----------------------------------------------------------------- */
 
+bool pcol_receiver_fits(struct pcol_instance *rcv, size_t bytes)
+{
+    uint32_t i;
+
+    for (i = 0; i < rcv->n_pipes; i++) {
+        const struct pcol__budget *bg = rcv->pipes[i]->budget;
+        if (bg->limit && bytes > bg->limit) {
+            return false;
+        }
+    }
+    return true;
+}
+
 bool pcol_receiver_has_room(struct pcol_instance *rcv, size_t bytes)
 {
     uint32_t i;
@@ -213,6 +226,12 @@ int pcol_submit(struct pcol_instance *rcv, struct pcol_batch *b)
 {
     size_t profiles = pcol_batch_profile_count(b);
 
+    if (!pcol_receiver_fits(rcv, pcol_batch_bytes(b))) {
+        pcol_receiver_refused(rcv, "too_large", profiles,
+                              "a batch is larger than a pipeline's whole memory_limit");
+        pcol_batch_release(b);
+        return PCOL_ERANGE;
+    }
     if (!pcol_receiver_has_room(rcv, pcol_batch_bytes(b))) {
         *rcv->m_refused_busy += profiles;
         pcol_batch_release(b);
@@ -239,9 +258,9 @@ void pcol_receiver_refused(struct pcol_instance *rcv, const char *reason, uint64
                             "Profiles a receiver refused, by reason (the sender got an error).",
                             labels);
     /* Logged once per receiver and reason; the counter says how often. */
-    if (*c == 0) {
+    if (*c == 0 && detail) {
         pcol_log(rcv, PCOL_LOG_WARN, "refused input (%s): %s; further ones are only counted",
-                 reason, detail ? detail : "no detail");
+                 reason, detail);
     }
     *c += profiles ? profiles : 1;
 }

@@ -124,7 +124,8 @@ extern const struct pcol_option pcol__export_queue_options[];
 extern const struct pcol_option pcol__export_retry_options[];
 #define PCOL_EXPORT_OPTIONS(type, member)                                                      \
     {"timeout", PCOL_OPT_DURATION, offsetof(type, member.timeout), "5s", "0", NULL, NULL, 0,   \
-     NULL, 0, "Time limit of one export attempt (0: none)."},                                 \
+     NULL, 0, "Time limit of one export attempt, after which it counts as failed and is "   \
+     "retried (0: none)."},                                 \
     {"sending_queue", PCOL_OPT_SECTION, offsetof(type, member.sending_queue), NULL, NULL,       \
      NULL, NULL, 0, pcol__export_queue_options, 0, "The queue in front of the exporter."},     \
     {"retry_on_failure", PCOL_OPT_SECTION, offsetof(type, member.retry_on_failure), NULL,      \

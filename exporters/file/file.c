@@ -53,7 +53,9 @@ static const struct pcol_option file_options[] = {
      NULL, compression_names, 0, NULL, 0,
      "zstd compresses each record (length-prefixed, as the collector); otlp formats only."},
     {"append", PCOL_OPT_BOOL, offsetof(struct pcol__fileexp, append), "false", NULL, NULL, NULL,
-     0, NULL, 0, "Append to an existing file at start instead of emptying it (otlp formats)."},
+     0, NULL, 0,
+     "Append to an existing file instead of emptying it when profcol starts (a config reload "
+     "never empties it; otlp formats)."},
     {"create_directory", PCOL_OPT_BOOL, offsetof(struct pcol__fileexp, create_directory),
      "false", NULL, NULL, NULL, 0, NULL, 0,
      "Create the missing directories of `path` at start."},
@@ -68,7 +70,7 @@ static const struct pcol_option file_options[] = {
     {0},
 };
 
-/* ---- validate, init, start, stop ------------------------------------------------ */
+/* ---- validate, init, start, stop --------------------------------------------- */
 
 static void file_validate(const void *ctx, const struct pcol_cfg_node *node,
                           struct pcol_diag *diag)
@@ -136,6 +138,26 @@ static int prepare_parent(const struct pcol__fileexp *fx, struct pcol_err *err)
     return rc;
 }
 
+/* Whether this process opens `path` for the first time. `append: false`
+ * empties the file when profcol starts, not again when a SIGHUP reload
+ * restarts the exporter: that would throw away what the run wrote so far.
+ * Loop thread only; the list lives as long as the process. */
+static bool first_open(const char *path)
+{
+    static char **paths;
+    static size_t n;
+    size_t i;
+
+    for (i = 0; i < n; i++) {
+        if (!strcmp(paths[i], path)) {
+            return false;
+        }
+    }
+    paths = pcol_xrealloc(paths, (n + 1) * sizeof(*paths));
+    paths[n++] = pcol_xstrdup(path);
+    return true;
+}
+
 static void flush_tick(uv_timer_t *t)
 {
     pcol__fileexp_stream_sync(PCOL_CONTAINER_OF(t, struct pcol__fileexp, flush_timer));
@@ -151,7 +173,7 @@ static int file_start(struct pcol_instance *inst)
     if (fx->format == PCOL__FILEEXP_PPROF) {
         rc = prepare_dir(fx, &err);
     } else if ((rc = prepare_parent(fx, &err)) == 0) {
-        rc = pcol__fileexp_stream_open(fx, !fx->append, &err);
+        rc = pcol__fileexp_stream_open(fx, first_open(fx->path) && !fx->append, &err);
     }
     if (rc != 0) {
         pcol_log(inst, PCOL_LOG_ERROR, "%s", err.msg);
@@ -198,7 +220,7 @@ static void file_destroy(struct pcol_instance *inst)
     }
 }
 
-/* ---- encode and send ---------------------------------------------------------------- */
+/* ---- encode and send --------------------------------------------------------- */
 
 static void encode_otlp(const struct pcol__fileexp *fx, const struct pcol_batch *b,
                         struct pcol_buf *out)

@@ -47,6 +47,7 @@ struct pcol__fileexp {
     struct pcol_instance *inst;
     int fd;        /* -1 while no file is open */
     uint64_t size; /* bytes in the open file */
+    bool regular;  /* the open file is a regular file (not a pipe or device) */
     bool dirty;    /* written since the last sync */
     uint32_t syncs; /* sync jobs on the thread pool */
     bool sync_failed_logged;
@@ -55,7 +56,7 @@ struct pcol__fileexp {
     pcol_stop_cb stop_done;
 };
 
-/* ---- stream.c: the OTLP output file ------------------------------------------- */
+/* ---- stream.c: the OTLP output file ------------------------------------------ */
 
 /* Opens `path` for appending, emptied first when `truncate`. Returns 0 or
  * PCOL_EIO with the reason in `err`. */
@@ -85,7 +86,7 @@ int pcol__fileexp_write_all(int fd, const uint8_t *p, size_t n);
 /* Creates `dir` and its missing parents (mode 0755). Returns 0 or PCOL_EIO. */
 int pcol__fileexp_mkdirs(const char *dir, struct pcol_err *err);
 
-/* ---- pprof_dir.c: one pprof file per profile group -------------------------- */
+/* ---- pprof_dir.c: one pprof file per profile group --------------------------- */
 
 /* Encodes the batch (borrowed) as gzip pprof records into `out`:
  *   record = u16 big-endian name length, the name (a safe base name without

@@ -8,7 +8,10 @@
  * in the payload; send() (the loop thread) writes them. Names are built
  * from data that comes from the network, so they are sanitised when made
  * and checked again when written: a record can never name a file outside
- * the directory.
+ * the directory. Files are written and closed under a hidden temporary name
+ * and then renamed, so a crash never leaves a partial pprof visible; they
+ * are not fsynced (as the collector's file exporter), so a power loss may
+ * still lose the newest ones.
  *
  * Ownership: the payload is the exporter helper's; this file only reads it.
  */
@@ -29,7 +32,7 @@
 #define NAME_CAP 128   /* a whole record name; far below NAME_MAX with the suffixes */
 #define MAX_COPIES 10000
 
-/* ---- names ------------------------------------------------------------------------ */
+/* ---- names ------------------------------------------------------------------- */
 
 static bool plain_char(char c)
 {
@@ -79,7 +82,8 @@ static const struct pcol_str *string_at(const struct pcol_batch *b, int32_t i)
 /* The resource's service.name. The attributes are walked rather than
  * looked up by key, because a lookup builds the string hash index and the
  * batch may be shared read-only with other exporters' threads. */
-static const struct pcol_str *service_name(const struct pcol_batch *b, const struct pcol_resource *r)
+static const struct pcol_str *service_name(const struct pcol_batch *b,
+                                           const struct pcol_resource *r)
 {
     static const char key[] = "service.name";
     uint32_t i;
@@ -104,7 +108,7 @@ static void utc_stamp(uint64_t unix_nano, char *out, size_t cap)
     }
 }
 
-/* ---- encode ------------------------------------------------------------------------ */
+/* ---- encode ------------------------------------------------------------------ */
 
 struct pprof_enc {
     const struct pcol_batch *b;
@@ -162,7 +166,7 @@ int pcol__fileexp_encode_pprof(const struct pcol_batch *b, struct pcol_buf *out)
     return pcol_pprof_encode(b, &opts, emit_record, &e, &err);
 }
 
-/* ---- send --------------------------------------------------------------------------- */
+/* ---- send -------------------------------------------------------------------- */
 
 struct record {
     char name[NAME_CAP];

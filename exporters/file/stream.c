@@ -75,7 +75,7 @@ int pcol__fileexp_mkdirs(const char *dir, struct pcol_err *err)
     return rc;
 }
 
-/* ---- backup names ------------------------------------------------------------- */
+/* ---- backup names ------------------------------------------------------------ */
 
 static const char *base_of(const char *path)
 {
@@ -141,7 +141,14 @@ bool pcol__fileexp_is_backup(const char *base, const char *name)
     return true;
 }
 
-/* ---- syncing ---------------------------------------------------------------------- */
+/* ---- syncing ----------------------------------------------------------------- */
+
+/* fdatasync(2)'s errno, 0 also for files that cannot be synced (a pipe or
+ * a terminal, e.g. path: /dev/stdout). */
+static int sync_error(int fd)
+{
+    return fdatasync(fd) == 0 || errno == EINVAL ? 0 : errno;
+}
 
 struct sync_job {
     struct pcol__fileexp *fx;
@@ -153,7 +160,7 @@ static void sync_work(void *data)
 {
     struct sync_job *j = data;
 
-    j->error = fdatasync(j->fd) == 0 ? 0 : errno;
+    j->error = sync_error(j->fd);
     if (close(j->fd) != 0 && j->error == 0) {
         j->error = errno;
     }
@@ -209,12 +216,15 @@ void pcol__fileexp_stream_sync(struct pcol__fileexp *fx)
 
 void pcol__fileexp_stream_close(struct pcol__fileexp *fx)
 {
+    int error;
+
     if (fx->fd < 0) {
         return;
     }
-    if (fx->dirty && fdatasync(fx->fd) != 0) {
+    error = fx->dirty ? sync_error(fx->fd) : 0;
+    if (error) {
         pcol_log(fx->inst, PCOL_LOG_ERROR, "cannot sync %s to disk: %s", fx->path,
-                 strerror(errno));
+                 strerror(error));
     }
     if (close(fx->fd) != 0) {
         pcol_log(fx->inst, PCOL_LOG_ERROR, "cannot close %s: %s", fx->path, strerror(errno));
@@ -232,12 +242,13 @@ int pcol__fileexp_stream_open(struct pcol__fileexp *fx, bool truncate, struct pc
     if (fx->fd < 0) {
         return pcol_err_set(err, PCOL_EIO, "cannot open %s: %s", fx->path, strerror(errno));
     }
-    fx->size = fstat(fx->fd, &st) == 0 ? (uint64_t)st.st_size : 0;
+    fx->regular = fstat(fx->fd, &st) == 0 && S_ISREG(st.st_mode);
+    fx->size = fx->regular ? (uint64_t)st.st_size : 0;
     fx->dirty = false;
     return 0;
 }
 
-/* ---- rotation ----------------------------------------------------------------------- */
+/* ---- rotation ---------------------------------------------------------------- */
 
 static int compare_names(const void *a, const void *b)
 {
@@ -332,7 +343,8 @@ int pcol__fileexp_stream_write(struct pcol__fileexp *fx, const uint8_t *p, size_
     uint64_t limit = fx->rotation.max_megabytes * MEGABYTE;
     int rc;
 
-    if (fx->fd >= 0 && limit && fx->size > 0 && fx->size + n > limit) {
+    /* Only regular files rotate: renaming /dev/stdout would be a surprise. */
+    if (fx->fd >= 0 && fx->regular && limit && fx->size > 0 && fx->size + n > limit) {
         rotate(fx);
     }
     if (fx->fd < 0 && (rc = pcol__fileexp_stream_open(fx, false, err)) != 0) {
@@ -340,7 +352,9 @@ int pcol__fileexp_stream_write(struct pcol__fileexp *fx, const uint8_t *p, size_
     }
     rc = pcol__fileexp_write_all(fx->fd, p, n);
     if (rc != 0) {
-        if (ftruncate(fx->fd, (off_t)fx->size) != 0) {
+        struct stat st;
+        bool torn = fstat(fx->fd, &st) != 0 || (uint64_t)st.st_size != fx->size;
+        if (torn && ftruncate(fx->fd, (off_t)fx->size) != 0) {
             return pcol_err_set(err, PCOL_EIO, "cannot write %s: %s (and cannot cut off the "
                                 "partial record: %s)", fx->path, strerror(-rc), strerror(errno));
         }

@@ -5,7 +5,9 @@
  * one batch. With `once` it reads every match once and then tells the
  * service it is finished (the CI use case: exit 0, or 2 when a file was
  * bad); otherwise it re-scans every poll_interval and reads files it has not
- * seen, or whose size or mtime changed.
+ * seen, or whose size or mtime changed (so writers should rename finished
+ * files into place: a half-written one fails, and is read again once it
+ * changes).
  *
  * Files are read one at a time in sorted path order, so runs are
  * deterministic. Files over 64 KiB are read and decoded on the thread pool.
@@ -25,6 +27,7 @@
 #include <fcntl.h>
 #include <fnmatch.h>
 #include <glob.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -35,8 +38,6 @@
 #define BACKOFF_FIRST_MS 50
 #define BACKOFF_MAX_MS 1000
 #define WAIT_WARN_MS 30000
-
-enum { FMT_AUTO, FMT_PPROF, FMT_OTLP, FMT_OTLP_JSON };
 
 struct seen {
     char *path;
@@ -103,7 +104,7 @@ static const struct pcol_option file_options[] = {
 
 static void pump(struct frcv *fr);
 
-/* ---- scanning ------------------------------------------------------------------- */
+/* ---- scanning ---------------------------------------------------------------- */
 
 static int compare_strings(const void *a, const void *b)
 {
@@ -222,7 +223,7 @@ static void scan(struct frcv *fr)
     fr->n_seen = k;
 }
 
-/* ---- reading one file -------------------------------------------------------------- */
+/* ---- reading one file -------------------------------------------------------- */
 
 static int read_all(const char *path, size_t max, struct pcol_buf *out, struct pcol_err *err)
 {
@@ -269,25 +270,22 @@ static void job_run(void *data)
     struct pcol_buf in = {0};
     enum pcol_format f = j->format;
 
-    j->reason = "unreadable";
     j->rc = read_all(j->path, j->max, &in, &j->err);
-    if (j->rc == PCOL_ERANGE) {
-        j->reason = "too_large";
-    }
-    if (j->rc == 0) {
-        j->reason = "undecodable";
-        if (f == PCOL_FMT_UNKNOWN) {
-            f = pcol_format_detect(in.p, in.len, j->path);
-        }
+    if (j->rc == 0 && f == PCOL_FMT_UNKNOWN) {
+        f = pcol_format_detect(in.p, in.len, j->path);
         if (f == PCOL_FMT_UNKNOWN) {
             j->rc = pcol_err_set(&j->err, PCOL_EINVAL, "not a pprof, OTLP or OTLP/JSON profile");
-        } else {
-            j->batch = pcol_batch_create(in.len);
-            j->rc = pcol_decode_any(j->batch, f, in.p, in.len, j->max, &j->err);
         }
+    }
+    if (j->rc == 0) {
+        j->batch = pcol_batch_create(in.len);
+        j->rc = pcol_decode_any(j->batch, f, in.p, in.len, j->max, &j->err);
     }
     pcol_buf_free(&in);
     if (j->rc != 0) {
+        j->reason = j->rc == PCOL_ERANGE ? "too_large"
+                    : j->rc == PCOL_EIO  ? "unreadable"
+                                         : "undecodable";
         pcol_batch_release(j->batch);
         j->batch = NULL;
     }
@@ -299,7 +297,7 @@ static void refuse(struct frcv *fr, const char *path, const char *reason, const 
 
     snprintf(detail, sizeof(detail), "%s: %s", path, why);
     pcol_log(fr->inst, PCOL_LOG_ERROR, "%s", detail);
-    pcol_receiver_refused(fr->inst, reason, 0, detail);
+    pcol_receiver_refused(fr->inst, reason, 0, NULL); /* logged just above */
     fr->failed = true;
     fr->read_failed++;
 }
@@ -352,7 +350,7 @@ static void read_next(struct frcv *fr)
     job_finished(fr, j);
 }
 
-/* ---- submitting ---------------------------------------------------------------------- */
+/* ---- submitting -------------------------------------------------------------- */
 
 static void backoff_fired(uv_timer_t *t);
 
@@ -366,10 +364,22 @@ static void wait_for_room(struct frcv *fr, size_t bytes)
     if (fr->waited_ms - fr->warned_ms >= WAIT_WARN_MS) {
         fr->warned_ms = fr->waited_ms;
         pcol_log(fr->inst, PCOL_LOG_WARN, "%s: waiting %llu s for room in the pipelines (%zu "
-                 "bytes decoded; a batch larger than a pipeline's memory_limit never fits)",
-                 fr->held_path, (unsigned long long)(fr->waited_ms / 1000), bytes);
+                 "bytes decoded)", fr->held_path, (unsigned long long)(fr->waited_ms / 1000),
+                 bytes);
     }
     uv_timer_start(&fr->timer, backoff_fired, fr->backoff_ms, 0);
+}
+
+/* The held batch can never fit a pipeline's budget: refuse the file. */
+static void fail_held(struct frcv *fr, size_t bytes)
+{
+    char why[160];
+
+    snprintf(why, sizeof(why), "decodes to %zu bytes, more than a pipeline's memory_limit "
+             "(raise it to convert this file)", bytes);
+    pcol_batch_release(fr->held);
+    fr->held = NULL;
+    refuse(fr, fr->held_path, "too_large", why);
 }
 
 /* Offers the held batch to the pipelines; false when it has to wait. */
@@ -379,6 +389,11 @@ static bool submit_held(struct frcv *fr)
     size_t profiles, bytes = pcol_batch_bytes(b);
     struct timespec ts;
 
+    if (!pcol_receiver_fits(fr->inst, bytes)) {
+        /* Waiting cannot help: the file is bigger than the whole budget. */
+        fail_held(fr, bytes);
+        return true;
+    }
     if (!pcol_receiver_has_room(fr->inst, bytes)) {
         wait_for_room(fr, bytes);
         return false;
@@ -407,7 +422,7 @@ static void backoff_fired(uv_timer_t *t)
     }
 }
 
-/* ---- the scan loop ---------------------------------------------------------------------- */
+/* ---- the scan loop ----------------------------------------------------------- */
 
 static void scan_fired(uv_timer_t *t);
 
@@ -454,7 +469,7 @@ static void scan_fired(uv_timer_t *t)
     pump(fr);
 }
 
-/* ---- lifecycle ---------------------------------------------------------------------------- */
+/* ---- lifecycle --------------------------------------------------------------- */
 
 static int file_init(struct pcol_instance *inst)
 {

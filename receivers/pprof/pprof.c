@@ -367,6 +367,8 @@ static void job_done(void *data, int status)
         j->b = NULL;
         if (status == PCOL_EBUSY) {
             respond_error(j, 503, "the pipeline is over its memory limit; retry later");
+        } else if (status == PCOL_ERANGE) {
+            respond_error(j, 413, "the profile is larger than the pipeline's memory_limit");
         } else {
             respond_ok(j);
         }
@@ -494,6 +496,11 @@ static int check_body(struct job *j)
     if (j->req->body_len == 0 && j->route == ROUTE_PPROF) {
         pcol_err_set(&j->err, PCOL_EINVAL, "the body is empty; expected a pprof profile");
         return refuse(j, 400, "bad_request");
+    }
+    if (!pcol_receiver_fits(j->inst, j->req->body_len)) {
+        pcol_err_set(&j->err, PCOL_ERANGE,
+                     "the body is larger than the pipeline's memory_limit");
+        return refuse(j, 413, "too_large");
     }
     if (!pcol_receiver_has_room(j->inst, j->req->body_len)) {
         pcol_err_set(&j->err, PCOL_EBUSY, "the pipeline is over its memory limit; retry later");

@@ -77,10 +77,19 @@ check "profcol components lists plugin types" sh -c \
     "'$PROFCOL' components | grep -q pprof"
 
 # ---- a running service: telemetry, backpressure, graceful stop ------------------
+# pprof/held feeds a pipeline whose plugin processor holds every batch until
+# stop, so its 1 MiB budget fills up and the receiver must answer 503.
 cat >"$T/run.yaml" <<EOF
+plugins: ["$PLUGIN"]
 receivers:
   pprof:
     endpoint: 127.0.0.1:0
+  pprof/held:
+    endpoint: 127.0.0.1:0
+processors:
+  test_tag:
+    value: held
+    hold: true
 exporters:
   file:
     path: $T/run-out.jsonl
@@ -93,31 +102,47 @@ service:
     profiles:
       receivers: [pprof]
       exporters: [file]
-    profiles/tiny:
-      memory_limit: 1KiB
-      receivers: [pprof/tiny]
+    profiles/held:
+      memory_limit: 1MiB
+      receivers: [pprof/held]
+      processors: [test_tag]
       exporters: [file]
 EOF
-# A second receiver feeding only a pipeline with a 1 KiB budget.
-sed -i 's#^exporters:#  pprof/tiny:\n    endpoint: 127.0.0.1:0\nexporters:#' "$T/run.yaml"
 start_profcol "$PROFCOL" "$T/run.yaml" --log-format json
 port=$(port_of receiver pprof)
-tiny=$(port_of receiver pprof/tiny)
+held=$(port_of receiver pprof/held)
 mport=$(port_of telemetry metrics)
 check "healthz" sh -c "curl -sf http://127.0.0.1:$mport/healthz | grep -q ok"
 check "readyz" sh -c "curl -sf http://127.0.0.1:$mport/readyz | grep -q ready"
 code=$(curl -s -o /dev/null -w '%{http_code}' --data-binary "@$PROFILE" \
     "http://127.0.0.1:$port/v1/pprof")
 check "POST /v1/pprof -> 204" [ "$code" = 204 ]
-curl -s -D "$T/h503" -o /dev/null --data-binary "@$PROFILE" "http://127.0.0.1:$tiny/v1/pprof"
-check "over the memory budget -> 503" grep -q "^HTTP/1.1 503" "$T/h503"
-check "503 carries Retry-After" grep -qi "^retry-after:" "$T/h503"
+code=$(curl -s -o /dev/null -w '%{http_code}' --data-binary "@$CORPUS/google-pprof__large.cpu" \
+    "http://127.0.0.1:$held/v1/pprof")
+check "a profile larger than the whole budget -> 413, not 503 ($code)" [ "$code" = 413 ]
+accepted=0
+n=0
+while [ "$n" -lt 300 ]; do
+    n=$((n + 1))
+    curl -s -D "$T/hdr" -o /dev/null --data-binary "@$PROFILE" "http://127.0.0.1:$held/v1/pprof"
+    if grep -q "^HTTP/1.1 204" "$T/hdr"; then
+        accepted=$((accepted + 1))
+    else
+        break
+    fi
+done
+check "held batches fill the budget, then 503 ($accepted accepted)" \
+    grep -q "^HTTP/1.1 503" "$T/hdr"
+check "503 carries Retry-After" grep -qi "^retry-after:" "$T/hdr"
+check "some profiles were accepted before the budget filled" [ "$accepted" -gt 0 ]
 curl -s "http://127.0.0.1:$mport/metrics" >"$T/metrics"
 check "accepted profiles counted" \
     grep -q '^profcol_receiver_accepted_profiles_total{receiver="pprof"} 2$' "$T/metrics"
 check "refused profiles counted by reason" \
-    grep -q 'profcol_receiver_refused_profiles_total{receiver="pprof/tiny",reason="memory_limit"} [1-9]' \
+    grep -q 'profcol_receiver_refused_profiles_total{receiver="pprof/held",reason="memory_limit"} [1-9]' \
     "$T/metrics"
+check "the budget gauge shows the held bytes" \
+    grep -q 'profcol_pipeline_memory_bytes{pipeline="profiles/held"} [1-9]' "$T/metrics"
 check "logs are JSON lines" sh -c "grep -q '^{\"ts\":\"' '$PCOL_LOG'"
 
 # ---- SIGHUP: a bad config is refused and the old one keeps serving -----------------
@@ -142,7 +167,9 @@ check "after a good reload the new pipeline serves" [ "$code" = 204 ]
 stop_profcol TERM
 check "SIGTERM: exit 0" [ "$PCOL_EXIT" -eq 0 ]
 lines=$(wc -l <"$T/run-out.jsonl")
-check "every accepted profile was written before exit ($lines of 3)" [ "$lines" -eq 3 ]
+want=$((3 + accepted))
+check "every accepted profile was written before exit, held ones too ($lines of $want)" \
+    [ "$lines" -eq "$want" ]
 check "no leaked handles" sh -c "! grep -q 'left open' '$PCOL_LOG'"
 
 # ---- the default command and config ------------------------------------------------

@@ -4,12 +4,16 @@
  * loaded through the config's `plugins:` list by the e2e tests. It sets one
  * resource attribute on every resource (key and value from its options) and
  * can drop every profile whose resource already carries a given attribute.
+ * With `hold: true` it keeps every batch until profcol stops (as an
+ * aggregator would), which lets the tests fill a pipeline's memory budget
+ * and check that held batches are flushed at shutdown.
  * Built once as-is and once with PCOL_TEST_ABI set to a wrong version, to
  * check that profcol refuses a plugin built for another ABI.
  */
 #include "component.h"
 
 #include <stddef.h>
+#include <stdlib.h>
 #include <string.h>
 
 #ifndef PCOL_TEST_ABI
@@ -20,6 +24,9 @@ struct tag_ctx {
     const char *key;
     const char *value;
     const char *drop_if;
+    bool hold;
+    struct pcol_batch **held; /* heap array, owned until stop */
+    size_t n_held;
 };
 
 static const struct pcol_option tag_options[] = {
@@ -29,6 +36,8 @@ static const struct pcol_option tag_options[] = {
      PCOL_OPT_REQUIRED, NULL, 0, "Its value."},
     {"drop_if", PCOL_OPT_STRING, offsetof(struct tag_ctx, drop_if), NULL, NULL, NULL, NULL, 0,
      NULL, 0, "Drop batches whose first resource has this attribute."},
+    {"hold", PCOL_OPT_BOOL, offsetof(struct tag_ctx, hold), "false", NULL, NULL, NULL, 0, NULL,
+     0, "Keep every batch until profcol stops."},
     {0},
 };
 
@@ -59,7 +68,7 @@ static void set_attr(struct pcol_batch *b, struct pcol_resource *r, int32_t key,
 
 static enum pcol_status tag_process(struct pcol_instance *inst, struct pcol_batch *b)
 {
-    const struct tag_ctx *c = pcol_ctx(inst);
+    struct tag_ctx *c = pcol_ctx(inst);
     int32_t key = pcol_dict_cstr(b, c->key), value = pcol_dict_cstr(b, c->value);
     uint32_t i;
 
@@ -72,7 +81,27 @@ static enum pcol_status tag_process(struct pcol_instance *inst, struct pcol_batc
     for (i = 0; i < b->n_resources; i++) {
         set_attr(b, &b->resources[i], key, value);
     }
+    if (c->hold) {
+        c->held = realloc(c->held, (c->n_held + 1) * sizeof(*c->held));
+        c->held[c->n_held++] = b;
+        return PCOL_HOLD;
+    }
     return PCOL_CONTINUE;
+}
+
+/* Flushes what it holds down the pipeline, then says it has stopped. */
+static void tag_stop(struct pcol_instance *inst, pcol_stop_cb done)
+{
+    struct tag_ctx *c = pcol_ctx(inst);
+    size_t i;
+
+    for (i = 0; i < c->n_held; i++) {
+        pcol_emit(inst, c->held[i]);
+    }
+    free(c->held);
+    c->held = NULL;
+    c->n_held = 0;
+    done(inst);
 }
 
 static const struct pcol_component_def tag_processor = {
@@ -83,6 +112,7 @@ static const struct pcol_component_def tag_processor = {
     .options = tag_options,
     .ctx_size = sizeof(struct tag_ctx),
     .process = tag_process,
+    .stop = tag_stop,
     .mutates = true,
 };
 
