@@ -1,7 +1,8 @@
 #!/bin/sh
 # profcol's first job: profile a real Go program for two seconds, convert the
 # pprof to OTLP/JSON and back with `profcol convert`, and show that the Go
-# reference tool reads the result. Run after the build (see README).
+# reference tool reads the result. Run after the build (see README); the Go
+# profile is left in ./profile.pb.gz for the README's quick start.
 set -eu
 cd "$(dirname "$0")/.."
 PROFCOL=${PROFCOL:-build/profcol}
@@ -24,3 +25,5 @@ echo "== OTLP/JSON -> pprof"
 
 echo "== go tool pprof -top on the round-tripped profile"
 PPROF_TMPDIR="$T" go tool pprof -top -nodecount=10 "$T/back.pb.gz" 2>/dev/null
+cp "$T/cpu.pb.gz" ./profile.pb.gz
+echo "== the Go profile is in ./profile.pb.gz"
