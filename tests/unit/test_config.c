@@ -38,27 +38,6 @@ static int fx_teardown(void **state)
     return 0;
 }
 
-static bool has_diag(const struct pcol_diag *d, enum pcol_diag_severity sev, uint32_t line,
-                     uint32_t col, const char *text)
-{
-    size_t i;
-
-    for (i = 0; i < d->n; i++) {
-        if (d->v[i].severity == sev && d->v[i].line == line && d->v[i].col == col &&
-            strstr(d->v[i].msg, text)) {
-            return true;
-        }
-    }
-    pcol_diag_print(d, stderr);
-    fprintf(stderr, "missing: %u:%u %s\n", line, col, text);
-    return false;
-}
-
-#define ASSERT_ERROR(d, line, col, text) \
-    assert_true(has_diag((d), PCOL_DIAG_ERROR, (line), (col), (text)))
-#define ASSERT_WARNING(d, line, col, text) \
-    assert_true(has_diag((d), PCOL_DIAG_WARNING, (line), (col), (text)))
-
 /* ---- fixtures -------------------------------------------------------------------- */
 
 static int cmp_names(const void *a, const void *b)
@@ -127,7 +106,7 @@ static size_t run_fixture(const char *path)
         if (sscanf(strchr(line, ':') + 1, " %u:%u %n", &l, &c, &off) != 2 || !off) {
             fail_msg("%s: malformed expectation \"%s\"", path, line);
         }
-        if (!has_diag(&d, sev, l, c, strchr(line, ':') + 1 + off)) {
+        if (!tu_has_diag(&d, sev, l, c, strchr(line, ':') + 1 + off)) {
             fail_msg("%s: expected diagnostic not reported: %s", path, line);
         }
     }

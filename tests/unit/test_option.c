@@ -139,27 +139,6 @@ static int apply_yaml(struct fx *f, const struct pcol_option *t, const char *yam
     return pcol_options_apply(t, pcol_config_root(f->cfg), ctx, f->arena, &f->d);
 }
 
-static bool has_diag(const struct pcol_diag *d, enum pcol_diag_severity sev, uint32_t line,
-                     uint32_t col, const char *text)
-{
-    size_t i;
-
-    for (i = 0; i < d->n; i++) {
-        if (d->v[i].severity == sev && d->v[i].line == line && d->v[i].col == col &&
-            strstr(d->v[i].msg, text)) {
-            return true;
-        }
-    }
-    pcol_diag_print(d, stderr);
-    fprintf(stderr, "missing: %u:%u %s\n", line, col, text);
-    return false;
-}
-
-#define ASSERT_ERROR(d, line, col, text) \
-    assert_true(has_diag((d), PCOL_DIAG_ERROR, (line), (col), (text)))
-#define ASSERT_WARNING(d, line, col, text) \
-    assert_true(has_diag((d), PCOL_DIAG_WARNING, (line), (col), (text)))
-
 static void assert_defaults(const struct test_ctx *c)
 {
     assert_false(c->flag);

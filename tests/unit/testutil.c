@@ -34,3 +34,19 @@ void tu_read_corpus(const char *name, struct pcol_buf *out)
 {
     tu_read_file(tu_corpus_path(name), out);
 }
+
+bool tu_has_diag(const struct pcol_diag *d, enum pcol_diag_severity sev, uint32_t line,
+                 uint32_t col, const char *text)
+{
+    size_t i;
+
+    for (i = 0; i < d->n; i++) {
+        if (d->v[i].severity == sev && d->v[i].line == line && d->v[i].col == col &&
+            strstr(d->v[i].msg, text)) {
+            return true;
+        }
+    }
+    pcol_diag_print(d, stderr);
+    fprintf(stderr, "missing: %u:%u %s\n", line, col, text);
+    return false;
+}

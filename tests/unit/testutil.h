@@ -14,6 +14,7 @@
 #include <cmocka.h>
 
 #include "buf.h"
+#include "config.h"
 
 /* Reads a whole file into `out` (appends). Fails the test if unreadable. */
 void tu_read_file(const char *path, struct pcol_buf *out);
@@ -21,5 +22,14 @@ void tu_read_file(const char *path, struct pcol_buf *out);
 void tu_read_corpus(const char *name, struct pcol_buf *out);
 /* Full path of a corpus file in a static buffer (valid until the next call). */
 const char *tu_corpus_path(const char *name);
+
+/* Whether `d` holds a message of severity `sev` at line:col containing
+ * `text`; prints every message when it does not. */
+bool tu_has_diag(const struct pcol_diag *d, enum pcol_diag_severity sev, uint32_t line,
+                 uint32_t col, const char *text);
+#define ASSERT_ERROR(d, line, col, text) \
+    assert_true(tu_has_diag((d), PCOL_DIAG_ERROR, (line), (col), (text)))
+#define ASSERT_WARNING(d, line, col, text) \
+    assert_true(tu_has_diag((d), PCOL_DIAG_WARNING, (line), (col), (text)))
 
 #endif
