@@ -28,6 +28,8 @@ struct convert_args {
     enum pcol_format from; /* UNKNOWN: detect */
     enum pcol_format to;
     bool no_compress;
+    bool keep_original; /* pprof in: keep its bytes as original_payload */
+    bool use_original;  /* pprof out: return a kept original_payload verbatim */
     size_t max_size;
 };
 
@@ -76,6 +78,10 @@ static int parse_convert_args(const struct pcol_command *c, int argc, char **arg
             return 1;
         } else if (!strcmp(arg, "--no-compress")) {
             a->no_compress = true;
+        } else if (!strcmp(arg, "--keep-original")) {
+            a->keep_original = true;
+        } else if (!strcmp(arg, "--use-original")) {
+            a->use_original = true;
         } else if (pcol_cli_take_opt(argc, argv, &i, "--from", &v)) {
             if (format_opt(c, "--from", v, &a->from) < 0) {
                 return -1;
@@ -345,7 +351,8 @@ static enum pcol_encoding otlp_output_encoding(const struct convert_args *a)
 static int encode(const struct pcol_batch *b, const struct convert_args *a, struct outputs *o,
                   struct pcol_err *err)
 {
-    struct pcol_pprof_encode_opts popts = {.gzip = !a->no_compress};
+    struct pcol_pprof_encode_opts popts = {.gzip = !a->no_compress,
+                                           .use_original = a->use_original};
     struct pcol_buf plain = {0};
     enum pcol_encoding enc;
 
@@ -460,8 +467,14 @@ int pcol_cmd_convert(int argc, char **argv)
         goto fail;
     }
     b = pcol_batch_create(0);
-    if (pcol_decode_any(b, from, in.p, in.len, a.max_size, &err) < 0 ||
-        encode(b, &a, &out, &err) < 0) {
+    if (from == PCOL_FMT_PPROF && a.keep_original) {
+        struct pcol_pprof_decode_opts dopts = {a.max_size, true};
+        rc = pcol_pprof_decode(b, in.p, in.len, &dopts, &err) < 0 ? PCOL_CLI_BAD : 0;
+    } else {
+        rc = pcol_decode_any(b, from, in.p, in.len, a.max_size, &err) < 0 ? PCOL_CLI_BAD : 0;
+    }
+    if (rc != 0 || encode(b, &a, &out, &err) < 0) {
+        rc = PCOL_CLI_BAD;
         goto fail;
     }
     rc = write_outputs(&a, &out);

@@ -47,7 +47,8 @@ static const struct pcol_command commands[] = {
      "allowed values, and what it does. TYPE may be KIND/TYPE (receiver/file) when\n"
      "several kinds share a name.\n"},
     {"convert", pcol_cmd_convert, "convert a profile between pprof, OTLP protobuf and OTLP/JSON",
-     "profcol convert [--from FMT] [--to FMT] [--no-compress] [--max-size N] IN OUT\n"
+     "profcol convert [--from FMT] [--to FMT] [--no-compress] [--max-size N]\n"
+     "                [--keep-original] [--use-original] IN OUT\n"
      "\n"
      "Converts one profile. IN and OUT may be '-' for stdin and stdout.\n"
      "\n"
@@ -59,6 +60,9 @@ static const struct pcol_command commands[] = {
      "                  gzipped or zstd-compressed when OUT ends in .gz or .zst\n"
      "  --max-size N    refuse input that decompresses to more than N bytes\n"
      "                  (default 256MiB; suffixes K/KiB, M/MiB, G/GiB, KB, MB, GB)\n"
+     "  --keep-original  pprof input: also carry its exact bytes in the OTLP output\n"
+     "                  (original_payload_format \"pprof\")\n"
+     "  --use-original  pprof output: write a carried original_payload byte for byte\n"
      "\n"
      "Input may be gzip or zstd compressed. OTLP profiles that cannot share one pprof\n"
      "go to extra files named after OUT: out.pb.gz, out.2.pb.gz, out.3.pb.gz, ...\n"

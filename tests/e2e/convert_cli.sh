@@ -240,4 +240,14 @@ else
     bad "timestamps -> pprof: expected exactly one warning line"
 fi
 
+# original_payload: pprof -> OTLP keeps the input bytes; back with --use-original
+# they come out byte for byte, without it the profile is re-encoded.
+for f in parca__fgprof.pb.gz pprof_all_fields.pb.gz; do
+    expect 0 "$f keep-original" convert --keep-original "$CORPUS/$f" "$T/orig.binpb"
+    expect 0 "$f use-original" convert --use-original "$T/orig.binpb" "$T/orig.pb.gz"
+    if cmp -s "$T/orig.pb.gz" "$CORPUS/$f"; then ok; else bad "$f: --use-original not byte-exact"; fi
+    expect 0 "$f re-encode" convert "$T/orig.binpb" "$T/reenc.pb.gz"
+    if cmp -s "$T/reenc.pb.gz" "$CORPUS/$f"; then bad "$f: expected a re-encoded pprof"; else ok; fi
+done
+
 finish
