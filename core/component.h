@@ -155,7 +155,9 @@ const struct pcol_buf *pcol_export_payload(const struct pcol_export *exp);
  * PCOL_EXPORT_RETRYABLE when it passes. */
 uint64_t pcol_export_timeout_ms(const struct pcol_export *exp);
 /* Ends an attempt started by send(). `retry_after_ms` > 0 is the server's
- * hint for RETRYABLE results (Retry-After); `detail` is logged. */
+ * hint for RETRYABLE results: the HTTP Retry-After header, or the delay of a
+ * gRPC google.rpc.RetryInfo detail; the helper waits at least that long
+ * (within max_elapsed_time). `detail` is logged. */
 void pcol_export_done(struct pcol_export *exp, enum pcol_export_result result,
                       uint64_t retry_after_ms, const char *detail);
 

@@ -182,7 +182,7 @@ static int h1_send(struct h1 *h1, int status, const char *content_type, const vo
     h1->phase = H1_WRITING;
     /* A client that stops reading must not hold the connection forever. */
     pcol__http_conn_set_timer(h1->conn, PCOL__HTTP_TIMER_IDLE);
-    rc = uv_write(&h1->resp_wr, pcol__http_conn_stream(h1->conn), bufs, n, h1_on_written);
+    rc = pcol__http_conn_write(h1->conn, &h1->resp_wr, bufs, n, h1_on_written);
     if (rc != 0) {
         pcol__http_conn_log(h1->conn, PCOL_HTTP_LOG_DEBUG, "write: %s", uv_strerror(rc));
         if (h1->taken) {
@@ -351,8 +351,7 @@ static void h1_send_continue(struct h1 *h1)
     static const char msg[] = "HTTP/1.1 100 Continue\r\n\r\n";
     uv_buf_t buf = uv_buf_init((char *)msg, sizeof(msg) - 1);
 
-    if (uv_write(&h1->continue_wr, pcol__http_conn_stream(h1->conn), &buf, 1,
-                 h1_on_continue_written) != 0) {
+    if (pcol__http_conn_write(h1->conn, &h1->continue_wr, &buf, 1, h1_on_continue_written) != 0) {
         pcol__http_conn_close(h1->conn);
     }
 }

@@ -9,10 +9,16 @@
  * both handles have closed and no handler holds one of its requests
  * (`refs`). The server frees itself after its listener and every
  * connection are gone, then calls the close callback.
+ *
+ * Under TLS a connection also owns a pcol_tls_conn. Ciphertext is read into
+ * one buffer the server shares (tls.c copies it at once), plaintext is
+ * pulled into the connection's read buffer only as the back-end consumes
+ * it, and back-end writes are encrypted into blocks written in order.
  */
 #include "http_server_internal.h"
 
 #include "log.h"
+#include "tls.h"
 
 #include <stdarg.h>
 #include <stdio.h>
@@ -26,6 +32,8 @@
 
 static const char h2_preface[] = "PRI * HTTP/2.0\r\n\r\nSM\r\n\r\n";
 #define H2_PREFACE_LEN (sizeof(h2_preface) - 1)
+
+const char *const pcol_http_server_alpn[] = {"h2", "http/1.1", NULL};
 
 struct pcol__http_route {
     char *method; /* NULL: any */
@@ -48,8 +56,19 @@ struct pcol_http_server {
     bool closing;
     bool listener_closed;
     bool rejecting;                /* logged the limit; quiet until a connection ends */
+    bool tls_warned;               /* logged a TLS failure; the next ones go to debug */
+    char *tls_rbuf;                /* TLS: ciphertext of the read in progress */
     pcol_http_closed_cb done;
     void *done_data;
+};
+
+/* One block of ciphertext on its way out. libuv completes writes in order,
+ * so the last block of a back-end's write carries that write's callback. */
+struct tls_write {
+    uv_write_t uv;
+    uint8_t *data;
+    uv_write_t *user;
+    uv_write_cb user_cb;
 };
 
 struct pcol__http_conn {
@@ -60,6 +79,9 @@ struct pcol__http_conn {
     struct pcol__http_conn *prev, *next;
     const struct pcol__http_proto *proto; /* NULL while sniffing */
     void *proto_st;
+    struct pcol_tls_conn *tls;  /* NULL: cleartext */
+    struct tls_write *tls_last; /* last block written for the write being made */
+    bool tls_ready;             /* handshake done, back-end chosen by ALPN */
     char *rbuf;  /* RBUF_SIZE bytes, reused for every read */
     size_t rlen; /* bytes received */
     size_t roff; /* bytes fed to the back-end */
@@ -130,6 +152,7 @@ static void conn_free(struct pcol__http_conn *conn)
     if (conn->proto) {
         conn->proto->destroy(conn->proto_st);
     }
+    pcol_tls_conn_destroy(conn->tls);
     if (conn->prev) {
         conn->prev->next = conn->next;
     } else {
@@ -202,6 +225,83 @@ size_t pcol__http_conn_max_header_bytes(const struct pcol__http_conn *conn)
     return conn->srv->opts.max_header_bytes;
 }
 
+uint64_t pcol__http_conn_request_timeout_ms(const struct pcol__http_conn *conn)
+{
+    return conn->srv->opts.request_timeout_ms;
+}
+
+/* ---- TLS writes -------------------------------------------------------- */
+
+static void on_tls_written(uv_write_t *uv, int status)
+{
+    struct tls_write *w = PCOL_CONTAINER_OF(uv, struct tls_write, uv);
+    struct pcol__http_conn *conn = PCOL_CONTAINER_OF(uv->handle, struct pcol__http_conn, tcp);
+
+    free(w->data);
+    if (w->user_cb) {
+        w->user_cb(w->user, status);
+    } else if (status < 0) {
+        if (status != UV_ECANCELED) {
+            pcol__http_conn_log(conn, PCOL_HTTP_LOG_DEBUG, "write: %s", uv_strerror(status));
+        }
+        pcol__http_conn_close(conn);
+    }
+    free(w);
+}
+
+/* The connection's TLS send callback: ciphertext goes straight out. */
+static void conn_tls_send(void *data, uint8_t *p, size_t len)
+{
+    struct pcol__http_conn *conn = data;
+    uv_buf_t buf = uv_buf_init((char *)p, (unsigned)len);
+    struct tls_write *w;
+    int rc;
+
+    if (conn->closing) {
+        free(p);
+        return;
+    }
+    w = pcol_xcalloc(1, sizeof(*w));
+    w->data = p;
+    rc = uv_write(&w->uv, (uv_stream_t *)&conn->tcp, &buf, 1, on_tls_written);
+    if (rc != 0) {
+        pcol__http_conn_log(conn, PCOL_HTTP_LOG_DEBUG, "write: %s", uv_strerror(rc));
+        free(p);
+        free(w);
+        pcol__http_conn_close(conn);
+        return;
+    }
+    conn->tls_last = w;
+}
+
+int pcol__http_conn_write(struct pcol__http_conn *conn, uv_write_t *wr, const uv_buf_t bufs[],
+                          unsigned n, uv_write_cb cb)
+{
+    struct pcol_err err = {{0}};
+    unsigned i;
+
+    if (!conn->tls) {
+        return uv_write(wr, (uv_stream_t *)&conn->tcp, bufs, n, cb);
+    }
+    conn->tls_last = NULL;
+    for (i = 0; i < n; i++) {
+        if (pcol_tls_conn_write(conn->tls, bufs[i].base, bufs[i].len, &err) != 0) {
+            pcol__http_conn_log(conn, PCOL_HTTP_LOG_DEBUG, "%s", err.msg);
+            return UV_EPROTO;
+        }
+    }
+    if (conn->closing) {
+        return UV_ECANCELED;
+    }
+    if (!conn->tls_last) {
+        return UV_EINVAL; /* nothing to write, which uv_write refuses too */
+    }
+    wr->handle = (uv_stream_t *)&conn->tcp;
+    conn->tls_last->user = wr;
+    conn->tls_last->user_cb = cb;
+    return 0;
+}
+
 /* ---- timers ----------------------------------------------------------- */
 
 static void on_conn_timer(uv_timer_t *t)
@@ -248,6 +348,11 @@ static void on_alloc(uv_handle_t *h, size_t hint, uv_buf_t *buf)
     struct pcol__http_conn *conn = PCOL_CONTAINER_OF(h, struct pcol__http_conn, tcp);
 
     PCOL_UNUSED(hint);
+    if (conn->tls) {
+        /* Shared: tls.c copies the ciphertext before the next read. */
+        *buf = uv_buf_init(conn->srv->tls_rbuf, RBUF_SIZE);
+        return;
+    }
     *buf = uv_buf_init(conn->rbuf + conn->rlen, (unsigned)(RBUF_SIZE - conn->rlen));
 }
 
@@ -288,27 +393,99 @@ static bool conn_sniff(struct pcol__http_conn *conn)
         return true;
     }
     if (n == H2_PREFACE_LEN) {
-        pcol__http_conn_log(conn, PCOL_HTTP_LOG_WARN, "HTTP/2 not enabled yet; closing");
-        pcol__http_conn_close(conn);
-        return false;
+        pcol__http_conn_set_proto(conn, &pcol__http2_proto);
+        return true;
     }
     pcol__http_conn_set_timer(conn, PCOL__HTTP_TIMER_REQUEST);
     return false;
 }
 
+void pcol__http_conn_set_proto(struct pcol__http_conn *conn, const struct pcol__http_proto *proto)
+{
+    conn->proto = proto;
+    conn->proto_st = proto->create(conn);
+}
+
+/* A TLS failure ends the connection after the alert has gone out. */
+static void conn_tls_failed(struct pcol__http_conn *conn, const char *why)
+{
+    struct pcol_http_server *srv = conn->srv;
+
+    /* Scanners and misconfigured clients must not flood the log. */
+    pcol__http_conn_log(conn, srv->tls_warned ? PCOL_HTTP_LOG_DEBUG : PCOL_HTTP_LOG_WARN, "%s%s",
+                        why, srv->tls_warned ? "" : " (further TLS failures: debug level)");
+    srv->tls_warned = true;
+    pcol__http_conn_finish(conn);
+}
+
+/* Decrypts into the read buffer while it has room; false when nothing came.
+ * Pulling only as the back-end consumes keeps its pausing effective. */
+static bool conn_tls_pull(struct pcol__http_conn *conn)
+{
+    struct pcol_err err = {{0}};
+    size_t got = 0;
+    int rc;
+
+    if (!conn->tls || conn->rlen == RBUF_SIZE) {
+        return false;
+    }
+    rc = pcol_tls_conn_read(conn->tls, conn->rbuf + conn->rlen, RBUF_SIZE - conn->rlen, &got,
+                            &err);
+    if (rc == PCOL_ENOENT) {
+        pcol__http_conn_close(conn); /* close_notify: the client's end of stream */
+        return false;
+    }
+    if (rc != 0) {
+        conn_tls_failed(conn, err.msg);
+        return false;
+    }
+    conn->rlen += got;
+    return got > 0;
+}
+
 static void conn_process(struct pcol__http_conn *conn)
 {
-    while (!conn->paused && !conn->closing && !conn->lingering && conn->roff < conn->rlen) {
-        if (!conn->proto && !conn_sniff(conn)) {
-            break;
+    do {
+        while (!conn->paused && !conn->closing && !conn->lingering && conn->roff < conn->rlen) {
+            if (!conn->proto && !conn_sniff(conn)) {
+                break;
+            }
+            conn->roff += conn->proto->feed(conn->proto_st, conn->rbuf + conn->roff,
+                                            conn->rlen - conn->roff);
         }
-        conn->roff += conn->proto->feed(conn->proto_st, conn->rbuf + conn->roff,
-                                        conn->rlen - conn->roff);
-    }
-    if (conn->roff == conn->rlen || conn->lingering) {
-        conn->roff = conn->rlen = 0;
-    }
+        if (conn->roff == conn->rlen || conn->lingering) {
+            conn->roff = conn->rlen = 0;
+        }
+    } while (!conn->paused && !conn->closing && !conn->lingering && conn_tls_pull(conn));
     conn_update_reading(conn);
+}
+
+/* Ciphertext arrived: advance the handshake, then let the plaintext flow. */
+static void conn_tls_received(struct pcol__http_conn *conn, size_t n)
+{
+    struct pcol_err err = {{0}};
+    const char *alpn;
+
+    if (pcol_tls_conn_feed(conn->tls, conn->srv->tls_rbuf, n, &err) != 0) {
+        conn_tls_failed(conn, err.msg);
+        return;
+    }
+    if (!conn->tls_ready) {
+        if (!pcol_tls_conn_established(conn->tls)) {
+            pcol__http_conn_set_timer(conn, PCOL__HTTP_TIMER_REQUEST); /* a handshake's deadline */
+            return;
+        }
+        conn->tls_ready = true;
+        pcol__http_conn_set_timer(conn, PCOL__HTTP_TIMER_IDLE);
+        alpn = pcol_tls_conn_alpn(conn->tls);
+        /* Without ALPN the plaintext is sniffed, as on a cleartext connection. */
+        if (strcmp(alpn, "h2") == 0) {
+            pcol__http_conn_set_proto(conn, &pcol__http2_proto);
+        } else if (strcmp(alpn, "http/1.1") == 0) {
+            pcol__http_conn_set_proto(conn, &pcol__http1_proto);
+        }
+    }
+    conn_process(conn);
 }
 
 static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
@@ -325,6 +502,10 @@ static void on_read(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
     }
     if (conn->lingering) {
         return; /* draining: the bytes are dropped, rlen stays 0 */
+    }
+    if (conn->tls) {
+        conn_tls_received(conn, (size_t)nread);
+        return;
     }
     conn->rlen += (size_t)nread;
     conn_process(conn);
@@ -357,6 +538,9 @@ void pcol__http_conn_finish(struct pcol__http_conn *conn)
     }
     conn->lingering = true;
     conn->roff = conn->rlen = 0;
+    if (conn->tls) {
+        pcol_tls_conn_shutdown(conn->tls); /* close_notify, written before the FIN */
+    }
     if (uv_shutdown(&conn->shutdown, (uv_stream_t *)&conn->tcp, on_shutdown) != 0) {
         pcol__http_conn_close(conn);
         return;
@@ -448,6 +632,9 @@ static void on_connection(uv_stream_t *listener, int status)
         return;
     }
     format_peer(conn);
+    if (srv->opts.tls) {
+        conn->tls = pcol_tls_conn_create(srv->opts.tls, NULL, conn_tls_send, conn);
+    }
     uv_tcp_nodelay(&conn->tcp, 1);
     pcol__http_conn_set_timer(conn, PCOL__HTTP_TIMER_IDLE);
     conn_update_reading(conn);
@@ -473,6 +660,10 @@ struct pcol_http_server *pcol_http_server_create(uv_loop_t *loop,
     o->idle_timeout_ms = o->idle_timeout_ms ? o->idle_timeout_ms : 60 * 1000;
     o->request_timeout_ms = o->request_timeout_ms ? o->request_timeout_ms : 30 * 1000;
     o->max_connections = o->max_connections ? o->max_connections : 1024;
+    if (o->tls) {
+        pcol_tls_ctx_ref(o->tls);
+        srv->tls_rbuf = pcol_xmalloc(RBUF_SIZE);
+    }
     srv->loop = loop;
     srv->port = -1;
     return srv;
@@ -538,6 +729,8 @@ static void server_maybe_done(struct pcol_http_server *srv)
         free(srv->routes[i].path);
     }
     free(srv->routes);
+    pcol_tls_ctx_unref(srv->opts.tls);
+    free(srv->tls_rbuf);
     free(srv);
     if (done) {
         done(data);
@@ -568,9 +761,15 @@ void pcol_http_server_close(struct pcol_http_server *srv, pcol_http_closed_cb do
     srv->done = done;
     srv->done_data = data;
     uv_close((uv_handle_t *)&srv->listener, on_listener_closed);
-    /* Busy connections close themselves after their response. */
+    /* HTTP/2 sends GOAWAY and closes when its streams are done; busy
+     * HTTP/1.1 connections close themselves after their response. */
     for (conn = srv->conns; conn; conn = conn->next) {
-        if (!conn->closing && conn_idle(conn)) {
+        if (conn->closing) {
+            continue;
+        }
+        if (conn->proto && conn->proto->shutdown && !conn->lingering) {
+            conn->proto->shutdown(conn->proto_st);
+        } else if (conn_idle(conn)) {
             pcol__http_conn_close(conn);
         }
     }
@@ -765,6 +964,20 @@ int pcol_http_response_header(struct pcol_http_request *req, const char *name,
     }
     pcol_buf_append(&req->resp_headers_, name, strlen(name) + 1);
     pcol_buf_append(&req->resp_headers_, value, strlen(value) + 1);
+    return 0;
+}
+
+int pcol_http_response_trailer(struct pcol_http_request *req, const char *name,
+                               const char *value)
+{
+    if (req->protocol != PCOL_HTTP_2) {
+        return PCOL_ENOTSUP;
+    }
+    if (!*name || strpbrk(name, "\r\n:") || strpbrk(value, "\r\n")) {
+        return PCOL_EINVAL;
+    }
+    pcol_buf_append(&req->resp_trailers_, name, strlen(name) + 1);
+    pcol_buf_append(&req->resp_trailers_, value, strlen(value) + 1);
     return 0;
 }
 

@@ -5,8 +5,11 @@
  * endpoints creates two servers. Receivers register routes and get a
  * protocol-neutral request; they never learn which protocol carried it.
  * Cleartext connections are sniffed: the HTTP/2 client preface selects HTTP/2
- * (not enabled yet: such connections are logged and closed), anything else
- * is HTTP/1.1 (core/http1.c, the only user of llhttp).
+ * (core/http2.c, on nghttp2), anything else is HTTP/1.1 (core/http1.c, the
+ * only user of llhttp). Under HTTP/2 each stream is one request, and many may
+ * be with handlers at once. A server given a TLS context (core/tls.h) speaks
+ * TLS on every connection; ALPN then picks h2 or http/1.1, and without ALPN
+ * the decrypted bytes are sniffed the same way.
  *
  * Threading: everything here runs on the loop thread that owns `loop`. The
  * process must ignore SIGPIPE (service.c does), as libuv writes with write().
@@ -32,6 +35,7 @@
 struct pcol_http_server;
 struct pcol_http_request;
 struct pcol__http_conn; /* internal: http_server_internal.h */
+struct pcol_tls_ctx;    /* tls.h */
 struct pcol__http_route;
 
 enum pcol_http_log_level {
@@ -70,7 +74,13 @@ struct pcol_http_server_opts {
     void *log_data;
     pcol_http_error_body_cb error_body; /* NULL: text/plain, the message and a newline */
     void *error_body_data;
+    /* TLS on every connection; NULL: cleartext. Borrowed: the server takes
+     * its own reference. Make it with pcol_http_server_alpn as the ALPN list. */
+    struct pcol_tls_ctx *tls;
 };
+
+/* The protocols the server speaks, for pcol_tls_ctx_create_server(). */
+extern const char *const pcol_http_server_alpn[];
 
 /* Creates a server on `loop` (borrowed; must outlive the server). `opts` is
  * copied; NULL means all defaults. Returns NULL only if libuv refuses. */
@@ -128,6 +138,7 @@ struct pcol_http_request {
     const struct pcol__http_route *route_;
     int route_status_;              /* 0 routed, else 404 or 405 */
     struct pcol_buf resp_headers_;  /* extra response headers: "name\0value\0"... */
+    struct pcol_buf resp_trailers_; /* response trailers, same layout (HTTP/2 only) */
     struct pcol_buf scratch_;       /* error bodies; reused per connection */
 };
 
@@ -148,6 +159,12 @@ uint8_t *pcol_http_request_take_body(struct pcol_http_request *req, size_t *len)
  * Retry-After. PCOL_EINVAL if either string holds CR or LF. */
 int pcol_http_response_header(struct pcol_http_request *req, const char *name,
                               const char *value);
+
+/* Adds a response trailer (copied), sent after the body, e.g. grpc-status.
+ * HTTP/2 only: PCOL_ENOTSUP for an HTTP/1.x request (this server sends no
+ * chunked trailers), PCOL_EINVAL if either string holds CR or LF. */
+int pcol_http_response_trailer(struct pcol_http_request *req, const char *name,
+                               const char *value);
 
 /* Answers the request and invalidates it. `content_type` may be NULL. The body
  * is borrowed and copied, so keep it small; see pcol_http_respond_take() for

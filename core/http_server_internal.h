@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
  * http_server_internal.h: the interface between http_server.c (listener,
- * connections, routes) and its protocol back-ends (http1.c today, http2.c
- * next). Receivers never include it: they use http_server.h.
+ * connections, routes) and its protocol back-ends (http1.c, http2.c).
+ * Receivers never include it: they use http_server.h.
  *
  * A connection owns its back-end state (create/destroy); a request handed to
  * a handler holds the connection alive (hold/release) until it is answered.
@@ -32,10 +32,23 @@ struct pcol__http_proto {
     /* Sends the answer; takes `body` when free_fn is set. */
     int (*respond)(void *st, struct pcol_http_request *req, int status, const char *content_type,
                    const void *body, size_t len, void (*free_fn)(void *));
+    /* Graceful stop (NULL: close when idle, else after the response in
+     * progress): tell the client, finish what is in progress, then close. */
+    void (*shutdown)(void *st);
     void (*destroy)(void *st);
 };
 
 extern const struct pcol__http_proto pcol__http1_proto;
+extern const struct pcol__http_proto pcol__http2_proto;
+
+/* Chooses the back-end before any byte is fed (TLS: by ALPN), instead of
+ * sniffing. Once per connection. */
+void pcol__http_conn_set_proto(struct pcol__http_conn *conn, const struct pcol__http_proto *proto);
+/* Writes bufs (borrowed until cb) to the client; cb(wr, status) runs once
+ * unless this returns an error. The one write path of every back-end. */
+int pcol__http_conn_write(struct pcol__http_conn *conn, uv_write_t *wr, const uv_buf_t bufs[],
+                          unsigned n, uv_write_cb cb);
+uint64_t pcol__http_conn_request_timeout_ms(const struct pcol__http_conn *conn);
 
 uv_stream_t *pcol__http_conn_stream(struct pcol__http_conn *conn);
 const char *pcol__http_conn_remote(const struct pcol__http_conn *conn);

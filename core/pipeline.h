@@ -29,6 +29,13 @@ struct pcol_service;
 struct pcol_pipeline;
 struct pcol__exporter_helper;
 
+/* What sending_queue.queue_size and the batch sizes count. */
+enum pcol_export_sizer {
+    PCOL_SIZER_REQUESTS, /* batches as they arrived from the pipeline */
+    PCOL_SIZER_ITEMS,    /* profile samples */
+    PCOL_SIZER_BYTES,    /* bytes the batches hold in memory (their arenas) */
+};
+
 /* Settings of the exporter helper, embedded in every exporter's context at
  * `def->settings_offset` and filled by the PCOL_EXPORT_OPTIONS rows. */
 struct pcol_export_settings {
@@ -36,7 +43,15 @@ struct pcol_export_settings {
     struct {
         bool enabled;
         uint64_t num_consumers;
-        uint64_t queue_size; /* batches */
+        uint64_t queue_size; /* in units of `sizer`, batches being sent included */
+        int sizer;           /* enum pcol_export_sizer */
+        struct {
+            bool enabled;
+            int sizer;          /* enum pcol_export_sizer, for min_size and max_size */
+            uint64_t min_size;  /* send once this much is queued... */
+            uint64_t max_size;  /* ...never merging past this (0 = no cap) */
+            int64_t flush_timeout; /* ns: ...or once the oldest batch waited this long */
+        } batch;
     } sending_queue;
     struct {
         bool enabled;
@@ -79,7 +94,8 @@ struct pcol_instance {
     uint64_t *m_enqueue_failed;/* exporter: queue full */
     uint64_t *m_dropped;       /* processor: dropped profiles */
     int64_t *m_queue_size;     /* exporter: batches queued or in flight */
-    int64_t *m_queue_capacity;
+    int64_t *m_queue_capacity; /* with sizer requests; other sizers: 0, and the
+                                  exporter helper adds gauges in their unit */
 };
 
 struct pcol_pipeline {
@@ -115,8 +131,47 @@ void pcol__exporter_helper_enqueue(struct pcol__exporter_helper *h, struct pcol_
 void pcol__exporter_helper_drain(struct pcol__exporter_helper *h, uint64_t deadline_ms,
                                  pcol_stop_cb done);
 void pcol__exporter_helper_destroy(struct pcol__exporter_helper *h);
-/* Batches queued or in flight. */
+/* Batches queued or in flight (a merged export counts its sources). */
 size_t pcol__exporter_helper_pending(const struct pcol__exporter_helper *h);
+
+/* ---- the store behind sending_queue ------------------------------------------
+ *
+ * The exporter helper keeps waiting batches in a store reached only through
+ * these five operations, so a disk-backed store (a write-ahead log that
+ * survives restarts: serialise the batch on push, rebuild it on pop) can
+ * replace the in-memory FIFO without touching the helper's policy or any
+ * exporter. Capacity, batching and retries stay in the helper. Everything
+ * runs on the loop thread.
+ */
+struct pcol__queued {
+    struct pcol_batch *batch;
+    uint64_t profiles, samples, bytes; /* counted once, at enqueue */
+    uint64_t enqueued_ms;              /* uv_now() at enqueue, for flush_timeout */
+};
+
+struct pcol__export_queue;
+
+struct pcol__export_queue_ops {
+    /* Appends `*item`; takes item->batch even on failure. Returns 0, or
+     * PCOL_EIO when the store could not keep it (the helper counts a drop). */
+    int (*push)(struct pcol__export_queue *q, const struct pcol__queued *item);
+    /* The oldest item, borrowed until the next push or pop; NULL when empty. */
+    const struct pcol__queued *(*peek)(struct pcol__export_queue *q);
+    /* Moves the oldest item into `*out`, giving out->batch to the caller;
+     * false when empty. */
+    bool (*pop)(struct pcol__export_queue *q, struct pcol__queued *out);
+    /* What the store holds, counted in `sizer` units. */
+    uint64_t (*size)(const struct pcol__export_queue *q, enum pcol_export_sizer sizer);
+    /* Releases every batch left, then the store. */
+    void (*destroy)(struct pcol__export_queue *q);
+};
+
+struct pcol__export_queue {
+    const struct pcol__export_queue_ops *ops;
+};
+
+/* The in-memory FIFO (exporter_helper.c). */
+struct pcol__export_queue *pcol__export_queue_memory(void);
 
 /* Option rows for struct pcol_export_settings; an exporter table includes
  * them with PCOL_EXPORT_OPTIONS(ctx type, member, default num_consumers). */

@@ -8,12 +8,20 @@
 
 extern const struct pcol_component_def pcol_receiver_pprof;
 extern const struct pcol_component_def pcol_receiver_file;
+extern const struct pcol_component_def pcol_receiver_otlp;
 extern const struct pcol_component_def pcol_exporter_file;
+extern const struct pcol_component_def pcol_exporter_otlp;
+extern const struct pcol_component_def pcol_exporter_otlp_grpc;
+extern const struct pcol_component_def pcol_exporter_otlp_http;
 
 static const struct pcol_component_def *const builtins[] = {
     &pcol_receiver_pprof,
     &pcol_receiver_file,
+    &pcol_receiver_otlp,
     &pcol_exporter_file,
+    &pcol_exporter_otlp,
+    &pcol_exporter_otlp_grpc,
+    &pcol_exporter_otlp_http,
 };
 
 struct plugin {

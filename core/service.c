@@ -16,6 +16,7 @@
 #include "pipeline.h"
 #include "registry.h"
 #include "telemetry.h"
+#include "tls.h"
 
 #include <errno.h>
 #include <signal.h>
@@ -597,6 +598,8 @@ static void on_hup(uv_signal_t *h, int signum)
         return;
     }
     pcol_logf(PCOL_LOG_INFO, "service", "SIGHUP: reloading the config");
+    /* Renewed certificates count even when the config is the same or bad. */
+    pcol_tls_reload_all();
     g = graph_build(svc, svc->opts, &d);
     print_diag_to_log(&d);
     pcol_diag_free(&d);

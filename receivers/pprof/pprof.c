@@ -21,6 +21,9 @@
  * given. A pprof without a time (0 or before 1971) gets `from` as its time
  * and `until - from` as its duration; text profiles always do.
  *
+ * A `tls:` section with a cert_file turns the endpoint into HTTPS (h2 or
+ * http/1.1 by ALPN; client certificates with client_ca_file).
+ *
  * Errors the HTTP server makes itself (404, 405, 413, 431, ...) use the same
  * JSON shape on every path, since the error body is per server.
  *
@@ -37,6 +40,7 @@
 #include "compress.h"
 #include "http_server.h"
 #include "ingest.h"
+#include "tls.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -54,6 +58,7 @@ struct pprof_rcv {
     struct pcol_endpoint endpoint;
     uint64_t max_body;
     uint64_t max_decompressed;
+    struct pcol_tls_settings tls;
     /* state */
     struct pcol_http_server *srv;
     pcol_stop_cb stop_done;
@@ -71,6 +76,8 @@ static const struct pcol_option options[] = {
      "1KiB", NULL, NULL, 0, NULL, 0,
      "Largest profile after gzip decompression (guards against gzip bombs); larger ones get "
      "413."},
+    {"tls", PCOL_OPT_SECTION, offsetof(struct pprof_rcv, tls), NULL, NULL, NULL, NULL, 0,
+     pcol_tls_server_options, 0, "HTTPS on the endpoint; plain HTTP unless cert_file is set."},
     {0},
 };
 
@@ -586,7 +593,15 @@ static int pprof_start(struct pcol_instance *inst)
     o.log_data = inst;
     o.error_body = error_body;
     o.error_body_data = inst;
+    if (pcol_tls_server_enabled(&rcv->tls)) {
+        o.tls = pcol_tls_ctx_create_server(&rcv->tls, pcol_http_server_alpn, &err);
+        if (!o.tls) {
+            pcol_log(inst, PCOL_LOG_ERROR, "%s", err.msg);
+            return PCOL_EINVAL;
+        }
+    }
     rcv->srv = pcol_http_server_create(pcol_loop(inst), &o);
+    pcol_tls_ctx_unref(o.tls); /* the server took its own reference */
     if (!rcv->srv) {
         pcol_log(inst, PCOL_LOG_ERROR, "cannot create the HTTP server");
         return PCOL_EIO;
@@ -604,7 +619,7 @@ static int pprof_start(struct pcol_instance *inst)
         return rc;
     }
     format_addr(rcv->endpoint.host, pcol_http_server_port(rcv->srv), addr, sizeof(addr));
-    pcol_receiver_listening(inst, "http", addr);
+    pcol_receiver_listening(inst, pcol_tls_server_enabled(&rcv->tls) ? "https" : "http", addr);
     return 0;
 }
 
@@ -615,6 +630,14 @@ static void on_server_closed(void *data)
 
     rcv->srv = NULL;
     rcv->stop_done(inst);
+}
+
+static void pprof_validate(const void *ctx, const struct pcol_cfg_node *node,
+                           struct pcol_diag *diag)
+{
+    const struct pprof_rcv *rcv = ctx;
+
+    pcol_tls_validate(&rcv->tls, true, pcol_cfg_get(node, "tls"), diag);
 }
 
 static void pprof_stop(struct pcol_instance *inst, pcol_stop_cb done)
@@ -637,6 +660,7 @@ const struct pcol_component_def pcol_receiver_pprof = {
                "... SDKs) and POST /v1/pprof",
     .options = options,
     .ctx_size = sizeof(struct pprof_rcv),
+    .validate = pprof_validate,
     .start = pprof_start,
     .stop = pprof_stop,
 };
