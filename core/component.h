@@ -85,8 +85,9 @@ struct pcol_component_def {
     enum pcol_status (*process)(struct pcol_instance *inst, struct pcol_batch *b);
     bool mutates; /* process() changes batches: fan-out gives it a private clone */
 
-    /* Exporters only: a pure encoding of a batch (borrowed) into `out`, and
-     * one async attempt to deliver encoded bytes. send() reports with
+    /* Exporters only: a pure encoding of a batch (borrowed) into `out` (may
+     * be NULL when there is nothing to encode), and one async attempt to
+     * deliver encoded bytes. send() reports with
      * pcol_export_done(). Retries, queueing and timeouts belong to the core's
      * exporter helper, never to the exporter. */
     int (*encode)(struct pcol_instance *inst, const struct pcol_batch *b, struct pcol_buf *out);

@@ -435,6 +435,11 @@ static void start(struct pcol__exporter_helper *h, struct pcol_export *exp)
     h->active = exp;
     exp->first_attempt_ms = uv_now(h->inst->loop);
     exp->state = EXP_ENCODING;
+    if (!h->inst->def->encode) {
+        /* Nothing to encode (e.g. nop): straight to send. */
+        encoded(exp);
+        return;
+    }
     if (exp->units[PCOL_SIZER_BYTES] >= ENCODE_OFFLOAD_BYTES &&
         pcol_work(h->inst, encode_work, encode_done, exp) == 0) {
         return;

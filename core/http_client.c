@@ -7,8 +7,10 @@
  * nghttp2 client session.
  *
  * Bytes pass through one pair of functions, conn_put() on the way out and
- * conn_rx() on the way in, so a TLS layer slots in between the protocol
- * engines and the socket without touching them.
+ * conn_rx() on the way in; on a TLS connection (tls.h, memory BIOs) they
+ * encrypt and decrypt there, so the protocol engines never know. The
+ * handshake starts once TCP connects; what the engines write before it
+ * ends waits inside the TLS connection.
  *
  * Ownership: the client owns its origins (until it is freed), connections
  * and requests. A connection is freed once its handles have closed and its
@@ -91,7 +93,8 @@ struct conn {
     bool h1_done, h1_keep;
     /* HTTP/2 */
     nghttp2_session *ng;
-    bool in_recv;             /* inside nghttp2_session_mem_recv: no sending */
+    bool in_ng;               /* inside nghttp2's recv or send: no nested sending */
+    bool repump;              /* a pump was asked for meanwhile */
 };
 
 struct creq {
@@ -710,28 +713,46 @@ static void conn_flush(struct conn *conn)
     }
 }
 
-/* Pulls what the protocol engine has to send and writes it. */
-static void conn_pump(struct conn *conn)
+/* Frames nghttp2 has to send, while the output is not too far ahead.
+ * Callbacks it runs may complete requests whose callbacks start others:
+ * those pumps only ask for another round. */
+static void h2_pull(struct conn *conn)
 {
     const uint8_t *data;
     ssize_t n;
 
-    if (conn->state != CONN_OPEN) {
-        return;
-    }
-    while (conn->ng && !conn->in_recv && conn->out.len < OUT_HIGH_WATER) {
+    conn->in_ng = true;
+    while (conn->state == CONN_OPEN && conn->out.len < OUT_HIGH_WATER) {
         n = nghttp2_session_mem_send(conn->ng, &data);
-        if (n < 0) {
-            conn_fail(conn, false, "HTTP/2: %s", nghttp2_strerror((int)n));
-            return;
-        }
-        if (n == 0) {
+        if (n <= 0) {
+            if (n < 0) {
+                conn_fail(conn, false, "HTTP/2: %s", nghttp2_strerror((int)n));
+            }
             break;
         }
         conn_put(conn, data, (size_t)n);
     }
-    conn_flush(conn);
-    if (conn->ng && !conn->in_recv && !conn->write_busy && !conn->out.len &&
+    conn->in_ng = false;
+}
+
+/* Pulls what the protocol engine has to send and writes it. */
+static void conn_pump(struct conn *conn)
+{
+    if (conn->state != CONN_OPEN) {
+        return;
+    }
+    if (conn->in_ng) {
+        conn->repump = true;
+        return;
+    }
+    do {
+        conn->repump = false;
+        if (conn->ng) {
+            h2_pull(conn);
+        }
+        conn_flush(conn);
+    } while (conn->repump && conn->state == CONN_OPEN);
+    if (conn->ng && conn->state == CONN_OPEN && !conn->write_busy && !conn->out.len &&
         !nghttp2_session_want_read(conn->ng) && !nghttp2_session_want_write(conn->ng)) {
         conn_fail(conn, false, "the server ended the HTTP/2 session");
     }
@@ -1369,9 +1390,9 @@ static void h2_feed(struct conn *conn, const uint8_t *p, size_t n)
 {
     ssize_t rv;
 
-    conn->in_recv = true;
+    conn->in_ng = true;
     rv = nghttp2_session_mem_recv(conn->ng, p, n);
-    conn->in_recv = false;
+    conn->in_ng = false;
     if (conn->state == CONN_CLOSING) {
         return;
     }

@@ -18,8 +18,8 @@
  *
  * Async rules (libuv's): pcol_http_client_request() either returns an
  * error and never calls its callback, or returns 0 and calls it exactly
- * once, always from a later loop callback, never from inside the request
- * call itself.
+ * once, from a later loop callback, never from inside that call (though the
+ * callbacks of other requests on the same HTTP/2 connection may run there).
  *
  * Threading: loop thread only. The process must ignore SIGPIPE (service.c
  * does), as libuv writes with write().

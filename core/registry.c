@@ -13,6 +13,7 @@ extern const struct pcol_component_def pcol_exporter_file;
 extern const struct pcol_component_def pcol_exporter_otlp;
 extern const struct pcol_component_def pcol_exporter_otlp_grpc;
 extern const struct pcol_component_def pcol_exporter_otlp_http;
+extern const struct pcol_component_def pcol_exporter_nop;
 
 static const struct pcol_component_def *const builtins[] = {
     &pcol_receiver_pprof,
@@ -22,6 +23,7 @@ static const struct pcol_component_def *const builtins[] = {
     &pcol_exporter_otlp,
     &pcol_exporter_otlp_grpc,
     &pcol_exporter_otlp_http,
+    &pcol_exporter_nop,
 };
 
 struct plugin {
@@ -119,7 +121,7 @@ int pcol_registry_load_plugin(const char *path, struct pcol_err *err)
                               path, d->name ? d->name : "?", d->abi_version, PCOL_ABI_VERSION);
         } else if (!d->name || d->kind >= PCOL_COMPONENT_KINDS ||
                    (d->kind == PCOL_PROCESSOR && !d->process) ||
-                   (d->kind == PCOL_EXPORTER && (!d->encode || !d->send))) {
+                   (d->kind == PCOL_EXPORTER && !d->send)) {
             rc = pcol_err_set(err, PCOL_EINVAL, "plugin %s: component %zu is incomplete", path, i);
         } else if (pcol_registry_find(d->kind, d->name)) {
             rc = pcol_err_set(err, PCOL_EINVAL, "plugin %s: %s type \"%s\" already exists", path,

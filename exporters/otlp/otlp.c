@@ -44,20 +44,22 @@ static const struct pcol_option keepalive_options[] = {
     {0},
 };
 
-#define COMMON_OPTIONS(endpoint_help)                                                          \
-    {"endpoint", PCOL_OPT_STRING, offsetof(struct pcol__otlpexp, endpoint), NULL, "1", NULL,   \
-     NULL, PCOL_OPT_REQUIRED, NULL, 0, endpoint_help},                                          \
-    {"headers", PCOL_OPT_STRING_MAP, offsetof(struct pcol__otlpexp, headers), NULL, NULL, NULL, \
-     NULL, 0, NULL, 0,                                                                          \
-     "Extra request headers, e.g. authorization: \"Bearer ${env:TOKEN}\"."},                    \
-    {"compression", PCOL_OPT_ENUM, offsetof(struct pcol__otlpexp, compression), "gzip", NULL,   \
-     NULL, compression_names, 0, NULL, 0, "Compression of the request body."},                 \
-    {"tls", PCOL_OPT_SECTION, offsetof(struct pcol__otlpexp, tls), NULL, NULL, NULL, NULL, 0,   \
-     pcol_tls_client_options, 0,                                                              \
-     "TLS to the server (on unless insecure: true or an http:// endpoint)."}
+#define COMMON_OPTIONS(endpoint_flags, endpoint_help)                                              \
+    {"endpoint", PCOL_OPT_STRING, offsetof(struct pcol__otlpexp, endpoint), NULL, "1", NULL,       \
+     NULL, endpoint_flags, NULL, 0, endpoint_help},                                                \
+    {"headers", PCOL_OPT_STRING_MAP, offsetof(struct pcol__otlpexp, headers), NULL, NULL, NULL,    \
+     NULL, 0, NULL, 0,                                                                             \
+     "Extra request headers, e.g. authorization: \"Bearer ${env:TOKEN}\"."},                       \
+    {"compression", PCOL_OPT_ENUM, offsetof(struct pcol__otlpexp, compression), "gzip", NULL,      \
+     NULL, compression_names, 0, NULL, 0, "Compression of the request body."},                     \
+    {"tls", PCOL_OPT_SECTION, offsetof(struct pcol__otlpexp, tls), NULL, NULL, NULL, NULL, 0,      \
+     pcol_tls_client_options, 0,                                                                   \
+     "TLS to the server: used for https:// endpoints, and for a gRPC host:port unless "            \
+     "insecure: true."}
 
 static const struct pcol_option grpc_options[] = {
-    COMMON_OPTIONS("host:port of the OTLP/gRPC server, e.g. gateway:4317; an https:// prefix "
+    COMMON_OPTIONS(PCOL_OPT_REQUIRED,
+                   "host:port of the OTLP/gRPC server, e.g. gateway:4317; an https:// prefix "
                    "forces TLS, http:// plain text."),
     {"keepalive", PCOL_OPT_SECTION, offsetof(struct pcol__otlpexp, keepalive), NULL, NULL, NULL,
      NULL, 0, keepalive_options, 0, "HTTP/2 keep-alive PINGs on the connection."},
@@ -66,8 +68,9 @@ static const struct pcol_option grpc_options[] = {
 };
 
 static const struct pcol_option http_options[] = {
-    COMMON_OPTIONS("Base URL of the OTLP/HTTP server, e.g. http://gateway:4318; profiles go "
-                   "to its path + /v1development/profiles."),
+    COMMON_OPTIONS(0, "Base URL of the OTLP/HTTP server, e.g. http://gateway:4318; profiles go "
+                      "to its path + /v1development/profiles (needed unless profiles_endpoint "
+                      "is given)."),
     {"profiles_endpoint", PCOL_OPT_STRING, offsetof(struct pcol__otlpexp, profiles_endpoint),
      NULL, "1", NULL, NULL, 0, NULL, 0,
      "Full URL to post profiles to, used as is instead of endpoint."},
@@ -261,6 +264,10 @@ void pcol__otlpexp_transport_failed(struct pcol_export *exp, int error, const ch
 
 void pcol__otlpexp_partial(struct pcol__otlpexp *x, uint64_t rejected, const char *msg)
 {
+    /* The request counts as sent; the profiles the server turned down are
+     * also counted as send_failed (the exporter helper has no call for a
+     * partial outcome, so the counter is reached directly). */
+    *x->inst->m_failed += rejected;
     if (x->partial_logged) {
         pcol_log(x->inst, PCOL_LOG_DEBUG, "partial success: %llu profiles rejected: %s",
                  (unsigned long long)rejected, msg);
@@ -307,6 +314,9 @@ static void validate(const void *ctx, const struct pcol_cfg_node *node, struct p
         pcol_diag_add(d, pcol_cfg_get(node, "profiles_endpoint"), "%s", err.msg);
     } else if (x->profiles_endpoint) {
         pcol__otlpexp_target_free(&t);
+    }
+    if (!grpc && !x->endpoint && !x->profiles_endpoint) {
+        pcol_diag_add(d, node, "otlp_http needs an endpoint or a profiles_endpoint");
     }
     check_headers(x, node, d);
     pcol_tls_validate(&x->tls, false, pcol_cfg_get(node, "tls"), d);
@@ -369,15 +379,21 @@ static int start(struct pcol_instance *inst)
 
     snprintf(x->who, sizeof(x->who), "exporter %s", pcol_id(inst));
     if (x->target.tls) {
-        x->tls_ctx = pcol_tls_ctx_create_client(&x->tls, x->grpc ? alpn_h2 : alpn_h1, &err);
+        /* An https:// endpoint means TLS whatever tls.insecure says. */
+        struct pcol_tls_settings s = x->tls;
+
+        s.insecure = false;
+        x->tls_ctx = pcol_tls_ctx_create_client(&s, x->grpc ? alpn_h2 : alpn_h1, &err);
         if (!x->tls_ctx) {
             pcol_log(inst, PCOL_LOG_ERROR, "%s", err.msg);
             return PCOL_EINVAL;
         }
     }
     x->client = pcol_http_client_create(pcol_loop(inst), &opts);
-    pcol_log(inst, PCOL_LOG_INFO, "sending to %s://%s:%u%s", x->target.tls ? "https" : "http",
-             x->target.host, x->target.port, x->grpc ? " (gRPC)" : x->target.path);
+    pcol_log(inst, PCOL_LOG_INFO, strchr(x->target.host, ':') ? "sending to %s://[%s]:%u%s"
+                                                              : "sending to %s://%s:%u%s",
+             x->target.tls ? "https" : "http", x->target.host, x->target.port,
+             x->grpc ? " (gRPC)" : x->target.path);
     return 0;
 }
 

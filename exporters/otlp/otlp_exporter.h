@@ -99,7 +99,8 @@ struct pcol_http_header *pcol__otlpexp_headers(const struct pcol__otlpexp *x,
 /* Ends an export whose request could not start or got no response. */
 void pcol__otlpexp_transport_failed(struct pcol_export *exp, int error, const char *msg);
 
-/* Logs the first partial success of the exporter (later ones are quiet). */
+/* Counts the profiles a partial success rejected as send_failed and logs
+ * the first partial success of the exporter (later ones at debug level). */
 void pcol__otlpexp_partial(struct pcol__otlpexp *x, uint64_t rejected, const char *msg);
 
 /* ---- otlp_grpc.c / otlp_http.c --------------------------------------------------- */

@@ -165,10 +165,10 @@ class HttpHandler(http.server.BaseHTTPRequestHandler):
             self.answer(200, out, json)
             return
         if json:
-            self.answer(int(status), b'{"code":3,"message":"the test server says no"}', json)
+            out = b'{"code":3,"message":"the test server says no"}'
         else:
-            self.answer(int(status), field_varint(1, 3) + field_bytes(2, b"the test server says no"),
-                        json)
+            out = field_varint(1, 3) + field_bytes(2, b"the test server says no")
+        self.answer(int(status), out, json)
 
     def answer(self, code, body, json):
         self.send_response(code)

@@ -249,21 +249,24 @@ check "POST /v1/pprof" curl -sf --data-binary "@$ONE" \
     "http://127.0.0.1:$(port_of receiver pprof)/v1/pprof"
 wait_calls "$T/invalid" 1 || true
 metrics="http://127.0.0.1:$(port_of telemetry metrics)/metrics"
+FAILED='^profcol_exporter_send_failed_profiles_total{exporter="otlp"} 2$'
 n=50
-while ! curl -s "$metrics" | grep -q '^profcol_exporter_send_failed_profiles_total{exporter="otlp"} 2$' &&
-    [ "$n" -gt 0 ]; do
+while ! curl -s "$metrics" | grep -q "$FAILED" && [ "$n" -gt 0 ]; do
     sleep 0.1
     n=$((n - 1))
 done
 check "INVALID_ARGUMENT: the batch's 2 profiles counted as send_failed" \
-    sh -c "curl -s '$metrics' | grep -q '^profcol_exporter_send_failed_profiles_total{exporter=\"otlp\"} 2$'"
+    sh -c "curl -s '$metrics' | grep -q '$FAILED'"
 sleep 0.3
 equal "INVALID_ARGUMENT: not retried" "$(calls "$T/invalid")" 1
 stop_profcol
 equal "service exit status" "$PCOL_EXIT" 0
 stop_server
 
-FREE=$("$PY" -c 'import socket; s = socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+FREE=$("$PY" -c 'import socket
+s = socket.socket()
+s.bind(("127.0.0.1", 0))
+print(s.getsockname()[1])')
 service_config "$T/svc.yaml" "127.0.0.1:$FREE"
 start_profcol "$PROFCOL" "$T/svc.yaml"
 E2E_STDERR=$PCOL_LOG
