@@ -291,6 +291,12 @@ void pcol__exporter_helper_enqueue(struct pcol__exporter_helper *h, struct pcol_
     pump(h);
 }
 
+/* Batching is on when the `batch` section was written and not disabled. */
+static bool batching_on(const struct pcol_export_settings *cfg)
+{
+    return cfg->sending_queue.batch_present && cfg->sending_queue.batch.enabled;
+}
+
 /* ---- encoding ------------------------------------------------------------------ */
 
 static void encode_work(void *data)
@@ -411,7 +417,7 @@ static struct pcol_export *take(struct pcol__exporter_helper *h)
     for (;;) {
         add_source(exp, &it);
         total += item_units(&it, bs);
-        if (!cfg->sending_queue.batch.enabled || total >= goal) {
+        if (!batching_on(cfg) || total >= goal) {
             break;
         }
         next = h->queue->ops->peek(h->queue);
@@ -460,7 +466,7 @@ static void pump(struct pcol__exporter_helper *h)
     h->pumping = true;
     while (h->in_flight < h->consumers && !h->dropping &&
            (head = h->queue->ops->peek(h->queue)) != NULL) {
-        if (h->cfg->sending_queue.batch.enabled && !flush_due(h, head)) {
+        if (batching_on(h->cfg) && !flush_due(h, head)) {
             arm_flush(h, head);
             waiting = true;
             break;
@@ -768,8 +774,9 @@ struct pcol__export_queue *pcol__export_queue_memory(void)
 static const char *const sizer_names[] = {"requests", "items", "bytes", NULL};
 
 static const struct pcol_option batch_options[] = {
-    {"enabled", PCOL_OPT_BOOL, B(enabled), "false", NULL, NULL, NULL, 0, NULL, 0,
-     "Merge queued batches into larger exports with one dictionary (off unless true)."},
+    {"enabled", PCOL_OPT_BOOL, B(enabled), "true", NULL, NULL, NULL, 0, NULL, 0,
+     "Merge queued batches into larger exports with one dictionary; writing the batch section "
+     "turns batching on (as in the collector), false turns it off again."},
     {"sizer", PCOL_OPT_ENUM, B(sizer), "items", NULL, NULL, sizer_names, 0, NULL, 0,
      "What min_size and max_size count: requests (batches), items (profile samples) or bytes "
      "(batch memory)."},
@@ -794,8 +801,9 @@ const struct pcol_option pcol__export_queue_options[] = {
     {"sizer", PCOL_OPT_ENUM, Q(sizer), "requests", NULL, NULL, sizer_names, 0, NULL, 0,
      "What queue_size counts: requests (batches as they arrive), items (profile samples) or "
      "bytes (memory the batches hold)."},
-    {"batch", PCOL_OPT_SECTION, Q(batch), NULL, NULL, NULL, NULL, 0, batch_options, 0,
-     "Batching: merging queued batches into one export."},
+    {"batch", PCOL_OPT_SECTION, Q(batch), NULL, NULL, NULL, NULL, PCOL_OPT_PRESENCE,
+     batch_options, 0, "Batching: merging queued batches into one export (off when absent).",
+     Q(batch_present)},
     {0},
 };
 

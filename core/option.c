@@ -426,6 +426,9 @@ static void apply_mapping(struct apply *ap, const struct pcol_option *table,
         }
         if (row->type == PCOL_OPT_SECTION) {
             seen[row - table] = true;
+            if (row->flags & PCOL_OPT_PRESENCE) {
+                *(bool *)((char *)ctx + row->present_offset) = true;
+            }
             apply_mapping(ap, row->sub, value, value, (char *)ctx + row->offset, path);
             continue;
         }

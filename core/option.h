@@ -71,6 +71,7 @@ enum {
     PCOL_OPT_REQUIRED = 1u << 0,   /* must be given; no default allowed */
     PCOL_OPT_SECRET = 1u << 1,     /* value is never printed, not even in errors */
     PCOL_OPT_DEPRECATED = 1u << 2, /* accepted with a warning; help says what to use */
+    PCOL_OPT_PRESENCE = 1u << 3,   /* SECTION: set the bool at present_offset when written */
 };
 
 struct pcol_option {
@@ -85,6 +86,10 @@ struct pcol_option {
     const struct pcol_option *sub;      /* SECTION, SECTION_LIST */
     size_t elem_size;                   /* SECTION_LIST: sizeof one element */
     const char *help;                   /* one sentence */
+    /* SECTION with PCOL_OPT_PRESENCE: offset (in the same struct as `offset`)
+     * of a bool set to true when the section is written, even empty, for
+     * settings that are on by presence (`batch: {}`, `grpc:`). */
+    size_t present_offset;
 };
 
 /* host is "" for ":port"; IPv6 hosts are stored without brackets. */

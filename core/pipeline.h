@@ -45,6 +45,7 @@ struct pcol_export_settings {
         uint64_t num_consumers;
         uint64_t queue_size; /* in units of `sizer`, batches being sent included */
         int sizer;           /* enum pcol_export_sizer */
+        bool batch_present;     /* `batch:` was written: batching is on unless enabled is false */
         struct {
             bool enabled;
             int sizer;          /* enum pcol_export_sizer, for min_size and max_size */

@@ -439,7 +439,7 @@ static void destroy(struct pcol_instance *inst)
         .options = grpc_options, .ctx_size = sizeof(struct pcol__otlpexp),                     \
         .validate = grpc_validate, .init = grpc_init, .start = start, .stop = stop,            \
         .destroy = destroy, .encode = pcol__otlpexp_grpc_encode,                               \
-        .send = pcol__otlpexp_grpc_send,                                                      \
+        .send = pcol__otlpexp_grpc_send,                                                       \
         .settings_offset = offsetof(struct pcol__otlpexp, helper),                             \
     }
 

@@ -60,15 +60,19 @@ static const struct pcol_option http_options[] = {
     {0},
 };
 
+/* Rows of the protocols section are relative to that section. */
+#define P(field) (offsetof(struct pcol__otlprcv, protocols.field) - \
+                  offsetof(struct pcol__otlprcv, protocols))
+
 static const struct pcol_option protocol_options[] = {
-    {"grpc", PCOL_OPT_SECTION, offsetof(struct pcol__otlprcv, protocols.grpc), NULL, NULL, NULL,
-     NULL, 0, grpc_options, 0,
+    {"grpc", PCOL_OPT_SECTION, P(grpc), NULL, NULL, NULL,
+     NULL, PCOL_OPT_PRESENCE, grpc_options, 0,
      "OTLP/gRPC ProfilesService/Export; on when the section is present (`grpc:` alone takes "
-     "the defaults)."},
-    {"http", PCOL_OPT_SECTION, offsetof(struct pcol__otlprcv, protocols.http), NULL, NULL, NULL,
-     NULL, 0, http_options, 0,
+     "the defaults).", P(grpc_on)},
+    {"http", PCOL_OPT_SECTION, P(http), NULL, NULL, NULL,
+     NULL, PCOL_OPT_PRESENCE, http_options, 0,
      "OTLP/HTTP POST /v1development/profiles (protobuf or JSON); on when the section is "
-     "present."},
+     "present.", P(http_on)},
     {0},
 };
 
@@ -443,28 +447,23 @@ static char *base64(const char *s)
 
 /* ---- lifecycle ------------------------------------------------------------------------------ */
 
-/* The option engine writes defaults into absent sections too, so presence
- * is read from the YAML here; the core calls validate on this same context
- * before init (the const is the hook's promise to callers that only check,
- * which `profcol validate` also keeps: the flags are all it writes). */
+/* Which protocols are on comes from the option engine (PCOL_OPT_PRESENCE). */
 static void otlp_validate(const void *ctx, const struct pcol_cfg_node *node,
                           struct pcol_diag *diag)
 {
-    struct pcol__otlprcv *rcv = (struct pcol__otlprcv *)ctx;
+    const struct pcol__otlprcv *rcv = ctx;
     const struct pcol_cfg_node *protocols = pcol_cfg_get(node, "protocols");
     const struct pcol_cfg_node *basic = pcol_cfg_get(pcol_cfg_get(node, "auth"), "basic");
 
-    rcv->grpc_on = pcol_cfg_get(protocols, "grpc") != NULL;
-    rcv->http_on = pcol_cfg_get(protocols, "http") != NULL;
-    if (rcv->grpc_on) {
+    if (rcv->protocols.grpc_on) {
         pcol_tls_validate(&rcv->protocols.grpc.tls, true,
                           pcol_cfg_get(pcol_cfg_get(protocols, "grpc"), "tls"), diag);
     }
-    if (rcv->http_on) {
+    if (rcv->protocols.http_on) {
         pcol_tls_validate(&rcv->protocols.http.tls, true,
                           pcol_cfg_get(pcol_cfg_get(protocols, "http"), "tls"), diag);
     }
-    if (!rcv->grpc_on && !rcv->http_on) {
+    if (!rcv->protocols.grpc_on && !rcv->protocols.http_on) {
         pcol_diag_add(diag, protocols ? protocols : node,
                       "enable at least one protocol: add protocols.grpc or protocols.http "
                       "(`grpc:` alone takes the defaults)");
@@ -558,14 +557,14 @@ static int otlp_start(struct pcol_instance *inst)
 
     o.error_body = pcol__otlprcv_http_error_body;
     o.error_body_data = inst;
-    if (rcv->grpc_on) {
+    if (rcv->protocols.grpc_on) {
         rcv->grpc_srv = serve(inst, "grpc", &rcv->protocols.grpc.endpoint,
                               &rcv->protocols.grpc.tls, &o, pcol__otlprcv_grpc_routes);
         if (!rcv->grpc_srv) {
             return PCOL_EIO;
         }
     }
-    if (rcv->http_on) {
+    if (rcv->protocols.http_on) {
         o.max_body_bytes = (size_t)rcv->protocols.http.max_request_body_size;
         rcv->http_srv = serve(inst, "http", &rcv->protocols.http.endpoint,
                               &rcv->protocols.http.tls, &o, pcol__otlprcv_http_routes);

@@ -47,14 +47,10 @@ struct pcol__otlprcv {
     struct {
         struct pcol__otlprcv_grpc grpc;
         struct pcol__otlprcv_http http;
+        bool grpc_on; /* the section is written (PCOL_OPT_PRESENCE) */
+        bool http_on;
     } protocols;
     struct pcol__otlprcv_auth auth;
-
-    /* Which protocol sections the YAML holds: set by validate, which is the
-     * only hook that sees the YAML (the option engine fills defaults for
-     * absent sections too). */
-    bool grpc_on;
-    bool http_on;
 
     /* state */
     const char *auth_scheme; /* "Bearer" or "Basic"; NULL: no authentication */

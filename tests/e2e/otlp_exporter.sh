@@ -14,7 +14,8 @@
 #   - a server that is down at first gets the data once it comes up;
 #   - TLS with the server's CA, refused with a wrong CA, mTLS;
 #   - otlp_http: protobuf and JSON, 503 + Retry-After honoured, 400 dropped,
-#     partial success logged and not retried;
+#     partial success logged, not retried, its rejected profiles counted as
+#     send_failed;
 #   - the sidecar -> gateway chain: two profcol processes, the sidecar's
 #     pprof receiver feeding otlp (zstd) and otlp_http (JSON) exporters into
 #     the gateway's otlp receiver, whose file exporter must hold both copies
@@ -115,6 +116,18 @@ wait_calls() {
         _n=$((_n - 1))
     done
     [ "$(calls "$1")" -ge "$2" ]
+}
+
+# metric WHAT SERIES: waits (5 s at most) until /metrics of the running
+# profcol has the line SERIES (a regular expression), then checks it.
+metric() {
+    _url="http://127.0.0.1:$(port_of telemetry metrics)/metrics"
+    _n=50
+    while ! curl -s "$_url" | grep -q "$2" && [ "$_n" -gt 0 ]; do
+        sleep 0.1
+        _n=$((_n - 1))
+    done
+    check "$1" sh -c "curl -s '$_url' | grep -q '$2'"
 }
 
 # start_server NAME ARGS...: grpc_server.py saving into $T/NAME; sets SPID
@@ -248,15 +261,8 @@ E2E_STDERR=$PCOL_LOG
 check "POST /v1/pprof" curl -sf --data-binary "@$ONE" \
     "http://127.0.0.1:$(port_of receiver pprof)/v1/pprof"
 wait_calls "$T/invalid" 1 || true
-metrics="http://127.0.0.1:$(port_of telemetry metrics)/metrics"
-FAILED='^profcol_exporter_send_failed_profiles_total{exporter="otlp"} 2$'
-n=50
-while ! curl -s "$metrics" | grep -q "$FAILED" && [ "$n" -gt 0 ]; do
-    sleep 0.1
-    n=$((n - 1))
-done
-check "INVALID_ARGUMENT: the batch's 2 profiles counted as send_failed" \
-    sh -c "curl -s '$metrics' | grep -q '$FAILED'"
+metric "INVALID_ARGUMENT: the batch's 2 profiles counted as send_failed" \
+    '^profcol_exporter_send_failed_profiles_total{exporter="otlp"} 2$'
 sleep 0.3
 equal "INVALID_ARGUMENT: not retried" "$(calls "$T/invalid")" 1
 stop_profcol
@@ -345,6 +351,30 @@ check "JSON: gzip-compressed" grep -qx 'content-encoding: gzip' "$T/httpjson/req
 equal "JSON: samples received" "$(received "$T/httpjson")" "$expected"
 check "partial success: logged" grep -q 'only in part: 3 profiles rejected' "$T/stderr"
 equal "partial success: not retried" "$(calls "$T/httpjson")" "$N_INPUTS"
+
+start_server httppartial --http --partial 2
+cat >"$T/partial.yaml" <<EOF
+receivers:
+  pprof: {endpoint: 127.0.0.1:0}
+exporters:
+  otlp_http: {endpoint: "http://127.0.0.1:$SPORT"}
+service:
+  telemetry: {metrics: {address: 127.0.0.1:0}}
+  pipelines:
+    profiles: {receivers: [pprof], exporters: [otlp_http]}
+EOF
+start_profcol "$PROFCOL" "$T/partial.yaml"
+E2E_STDERR=$PCOL_LOG
+check "POST /v1/pprof" curl -sf --data-binary "@$ONE" \
+    "http://127.0.0.1:$(port_of receiver pprof)/v1/pprof"
+metric "partial success: the request counts as sent" \
+    '^profcol_exporter_sent_profiles_total{exporter="otlp_http"} 2$'
+metric "partial success: the 2 rejected profiles count as send_failed" \
+    '^profcol_exporter_send_failed_profiles_total{exporter="otlp_http"} 2$'
+stop_profcol
+equal "service exit status" "$PCOL_EXIT" 0
+stop_server
+E2E_STDERR=$T/stderr
 
 start_server http400 --http --status 400
 run_once "otlp_http, 400" "otlp_http:" "  endpoint: http://127.0.0.1:$SPORT" "  $RETRY"

@@ -716,6 +716,46 @@ static void test_check_table_catches_mistakes(void **state)
     }
 }
 
+/* PCOL_OPT_PRESENCE: a written section, even empty, sets its flag; an
+ * absent one does not, though its defaults are still written. */
+struct presence_ctx {
+    struct {
+        uint64_t n;
+    } sec;
+    bool sec_present;
+    bool other;
+};
+
+static const struct pcol_option presence_sub[] = {
+    {"n", PCOL_OPT_UINT, 0, "7", NULL, NULL, NULL, 0, NULL, 0, "A number."},
+    {0},
+};
+
+static const struct pcol_option presence_table[] = {
+    {"sec", PCOL_OPT_SECTION, offsetof(struct presence_ctx, sec), NULL, NULL, NULL, NULL,
+     PCOL_OPT_PRESENCE, presence_sub, 0, "On by presence.",
+     offsetof(struct presence_ctx, sec_present)},
+    {"other", PCOL_OPT_BOOL, offsetof(struct presence_ctx, other), "false", NULL, NULL, NULL, 0, NULL, 0, "Unrelated."},
+    {0},
+};
+
+static void test_section_presence(void **state)
+{
+    struct fx *f = *state;
+    struct presence_ctx c;
+
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(apply_yaml(f, presence_table, "other: true\n", &c), 0);
+    assert_false(c.sec_present);
+    assert_int_equal(c.sec.n, 7);
+    memset(&c, 0, sizeof(c));
+    pcol_config_destroy(f->cfg);
+    f->cfg = pcol_config_create();
+    assert_int_equal(apply_yaml(f, presence_table, "sec: {}\n", &c), 0);
+    assert_true(c.sec_present);
+    assert_int_equal(c.sec.n, 7);
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 int main(void)
@@ -739,6 +779,7 @@ int main(void)
         T(test_integer_edges),
         T(test_describe_and_markdown),
         T(test_check_table_catches_mistakes),
+        T(test_section_presence),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);

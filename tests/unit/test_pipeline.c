@@ -429,6 +429,7 @@ static void to_exporter(struct pcol_instance *e, struct pcol_batch *b)
 
 static void batching_on(struct exp_ctx *c, uint64_t min, uint64_t max, int64_t flush_ns)
 {
+    c->settings.sending_queue.batch_present = true;
     c->settings.sending_queue.batch.enabled = true;
     c->settings.sending_queue.batch.min_size = min;
     c->settings.sending_queue.batch.max_size = max;
