@@ -4,7 +4,7 @@
  * session. The only file that includes nghttp2.h on the server side.
  *
  * Each stream is one request. Many streams may be with handlers at once
- * (up to MAX_STREAMS per connection); a complete request is dispatched as
+ * (up to the server's max_concurrent_streams); a complete request is dispatched as
  * soon as its END_STREAM arrives. Output is pulled from the session with
  * nghttp2_session_mem_send() into one buffer and written with one write at
  * a time; nghttp2 is never asked to send from inside its own callbacks.
@@ -27,7 +27,7 @@
 #include <string.h>
 #include <strings.h>
 
-#define MAX_STREAMS     100
+
 #define STREAM_WINDOW   (1 << 20)   /* per stream: a 1 MiB upload needs no WINDOW_UPDATE */
 #define CONN_WINDOW     (16 << 20)  /* whole connection */
 #define WRITE_CHUNK     (64 * 1024) /* collected from the session per write */
@@ -707,7 +707,7 @@ static void *h2_create(struct pcol__http_conn *conn)
     struct h2 *h2 = pcol_xcalloc(1, sizeof(*h2));
     nghttp2_session_callbacks *cb;
     nghttp2_settings_entry settings[] = {
-        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, MAX_STREAMS},
+        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, pcol__http_conn_max_streams(conn)},
         {NGHTTP2_SETTINGS_INITIAL_WINDOW_SIZE, STREAM_WINDOW},
         {NGHTTP2_SETTINGS_MAX_HEADER_LIST_SIZE, (uint32_t)pcol__http_conn_max_header_bytes(conn)},
     };

@@ -225,6 +225,11 @@ size_t pcol__http_conn_max_header_bytes(const struct pcol__http_conn *conn)
     return conn->srv->opts.max_header_bytes;
 }
 
+unsigned pcol__http_conn_max_streams(const struct pcol__http_conn *conn)
+{
+    return conn->srv->opts.max_concurrent_streams ? conn->srv->opts.max_concurrent_streams : 100;
+}
+
 uint64_t pcol__http_conn_request_timeout_ms(const struct pcol__http_conn *conn)
 {
     return conn->srv->opts.request_timeout_ms;

@@ -70,6 +70,7 @@ struct pcol_http_server_opts {
     /* Open connections; one more is accepted and closed at once (the client
      * sees a reset instead of waiting in the kernel backlog): 1024. */
     unsigned max_connections;
+    unsigned max_concurrent_streams; /* HTTP/2 streams per connection: 100 */
     pcol_http_log_cb log;        /* NULL: the process log (log.h), as "[http]" */
     void *log_data;
     pcol_http_error_body_cb error_body; /* NULL: text/plain, the message and a newline */

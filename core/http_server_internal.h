@@ -53,6 +53,7 @@ uint64_t pcol__http_conn_request_timeout_ms(const struct pcol__http_conn *conn);
 uv_stream_t *pcol__http_conn_stream(struct pcol__http_conn *conn);
 const char *pcol__http_conn_remote(const struct pcol__http_conn *conn);
 size_t pcol__http_conn_max_header_bytes(const struct pcol__http_conn *conn);
+unsigned pcol__http_conn_max_streams(const struct pcol__http_conn *conn);
 /* Stops feeding until pcol__http_conn_resume(); unconsumed bytes are kept. */
 void pcol__http_conn_pause(struct pcol__http_conn *conn);
 void pcol__http_conn_resume(struct pcol__http_conn *conn);

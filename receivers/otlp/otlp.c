@@ -42,6 +42,9 @@ static const struct pcol_option grpc_options[] = {
      offsetof(struct pcol__otlprcv_grpc, max_recv_msg_size_mib), "4", "1", "2048", NULL, 0, NULL,
      0,
      "Largest Export message in MiB, after decompression; larger ones get RESOURCE_EXHAUSTED."},
+    {"max_concurrent_streams", PCOL_OPT_UINT,
+     offsetof(struct pcol__otlprcv_grpc, max_concurrent_streams), "100", "1", "10000", NULL, 0,
+     NULL, 0, "HTTP/2 streams (concurrent calls) one client connection may open."},
     {"tls", PCOL_OPT_SECTION, offsetof(struct pcol__otlprcv_grpc, tls), NULL, NULL, NULL, NULL, 0,
      pcol_tls_server_options, 0, "TLS (h2 by ALPN); on when cert_file is set."},
     {0},
@@ -558,6 +561,7 @@ static int otlp_start(struct pcol_instance *inst)
     o.error_body = pcol__otlprcv_http_error_body;
     o.error_body_data = inst;
     if (rcv->protocols.grpc_on) {
+        o.max_concurrent_streams = (unsigned)rcv->protocols.grpc.max_concurrent_streams;
         rcv->grpc_srv = serve(inst, "grpc", &rcv->protocols.grpc.endpoint,
                               &rcv->protocols.grpc.tls, &o, pcol__otlprcv_grpc_routes);
         if (!rcv->grpc_srv) {
@@ -565,6 +569,7 @@ static int otlp_start(struct pcol_instance *inst)
         }
     }
     if (rcv->protocols.http_on) {
+        o.max_concurrent_streams = 0;
         o.max_body_bytes = (size_t)rcv->protocols.http.max_request_body_size;
         rcv->http_srv = serve(inst, "http", &rcv->protocols.http.endpoint,
                               &rcv->protocols.http.tls, &o, pcol__otlprcv_http_routes);

@@ -25,6 +25,7 @@
 struct pcol__otlprcv_grpc {
     struct pcol_endpoint endpoint;
     uint64_t max_recv_msg_size_mib;
+    uint64_t max_concurrent_streams;
     struct pcol_tls_settings tls;
 };
 
