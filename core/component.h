@@ -155,6 +155,12 @@ const struct pcol_buf *pcol_export_payload(const struct pcol_export *exp);
  * attempt within it: network exporters give it to their client and report
  * PCOL_EXPORT_RETRYABLE when it passes. */
 uint64_t pcol_export_timeout_ms(const struct pcol_export *exp);
+/* Counts `profiles` of this export that the server refused in a partial
+ * success (metric send_failed); the attempt itself still ends with
+ * pcol_export_done(exp, PCOL_EXPORT_OK, ...): a partial success is never
+ * retried. */
+void pcol_export_rejected(struct pcol_export *exp, uint64_t profiles);
+
 /* Ends an attempt started by send(). `retry_after_ms` > 0 is the server's
  * hint for RETRYABLE results: the HTTP Retry-After header, or the delay of a
  * gRPC google.rpc.RetryInfo detail; the helper waits at least that long

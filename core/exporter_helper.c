@@ -531,6 +531,11 @@ const struct pcol_buf *pcol_export_payload(const struct pcol_export *exp)
     return &exp->payload;
 }
 
+void pcol_export_rejected(struct pcol_export *exp, uint64_t profiles)
+{
+    *exp->h->inst->m_failed += profiles;
+}
+
 uint64_t pcol_export_timeout_ms(const struct pcol_export *exp)
 {
     return (uint64_t)exp->h->cfg->timeout / 1000000;

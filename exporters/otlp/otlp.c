@@ -262,12 +262,12 @@ void pcol__otlpexp_transport_failed(struct pcol_export *exp, int error, const ch
     pcol_export_done(exp, permanent ? PCOL_EXPORT_PERMANENT : PCOL_EXPORT_RETRYABLE, 0, msg);
 }
 
-void pcol__otlpexp_partial(struct pcol__otlpexp *x, uint64_t rejected, const char *msg)
+void pcol__otlpexp_partial(struct pcol__otlpexp *x, struct pcol_export *exp, uint64_t rejected,
+                           const char *msg)
 {
     /* The request counts as sent; the profiles the server turned down are
-     * also counted as send_failed (the exporter helper has no call for a
-     * partial outcome, so the counter is reached directly). */
-    *x->inst->m_failed += rejected;
+     * counted as send_failed. */
+    pcol_export_rejected(exp, rejected);
     if (x->partial_logged) {
         pcol_log(x->inst, PCOL_LOG_DEBUG, "partial success: %llu profiles rejected: %s",
                  (unsigned long long)rejected, msg);

@@ -101,7 +101,8 @@ void pcol__otlpexp_transport_failed(struct pcol_export *exp, int error, const ch
 
 /* Counts the profiles a partial success rejected as send_failed and logs
  * the first partial success of the exporter (later ones at debug level). */
-void pcol__otlpexp_partial(struct pcol__otlpexp *x, uint64_t rejected, const char *msg);
+void pcol__otlpexp_partial(struct pcol__otlpexp *x, struct pcol_export *exp, uint64_t rejected,
+                           const char *msg);
 
 /* ---- otlp_grpc.c / otlp_http.c --------------------------------------------------- */
 

@@ -65,7 +65,7 @@ static void delivered(struct pcol__otlpexp *x, struct pcol_export *exp,
     if (res->msg &&
         pcol__otlpexp_partial_success(res->msg, res->msg_len, false, &rejected, msg,
                                       sizeof(msg))) {
-        pcol__otlpexp_partial(x, rejected, msg);
+        pcol__otlpexp_partial(x, exp, rejected, msg);
     }
     pcol_export_done(exp, PCOL_EXPORT_OK, 0, NULL);
 }

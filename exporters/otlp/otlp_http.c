@@ -104,7 +104,7 @@ static void answered(void *data, const struct pcol_http_client_resp *resp)
     if (resp->status >= 200 && resp->status < 300) {
         if (pcol__otlpexp_partial_success(resp->body, resp->body_len, is_json(resp), &rejected,
                                           text, sizeof(text))) {
-            pcol__otlpexp_partial(x, rejected, text);
+            pcol__otlpexp_partial(x, exp, rejected, text);
         }
         pcol_export_done(exp, PCOL_EXPORT_OK, 0, NULL);
         return;
