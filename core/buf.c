@@ -41,3 +41,24 @@ void pcol_buf_printf(struct pcol_buf *b, const char *fmt, ...)
     va_end(ap);
     b->len += (size_t)n;
 }
+
+void pcol_buf_json_string(struct pcol_buf *out, const char *s)
+{
+    char hex[2];
+
+    pcol_buf_putc(out, '"');
+    for (; *s; s++) {
+        unsigned char c = (unsigned char)*s;
+        if (c == '"' || c == '\\') {
+            pcol_buf_putc(out, '\\');
+            pcol_buf_putc(out, (char)c);
+        } else if (c < 0x20) {
+            pcol_hex_encode(hex, &c, 1);
+            pcol_buf_puts(out, "\\u00");
+            pcol_buf_append(out, hex, 2);
+        } else {
+            pcol_buf_putc(out, (char)c);
+        }
+    }
+    pcol_buf_putc(out, '"');
+}

@@ -388,27 +388,6 @@ void pcol__otlprcv_job_run(struct pcol__otlprcv_job *j)
 
 /* ---- shared encoders ---------------------------------------------------------------- */
 
-void pcol__otlprcv_json_string(struct pcol_buf *out, const char *s)
-{
-    char hex[2];
-
-    pcol_buf_putc(out, '"');
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') {
-            pcol_buf_putc(out, '\\');
-            pcol_buf_putc(out, (char)c);
-        } else if (c < 0x20) {
-            pcol_hex_encode(hex, &c, 1);
-            pcol_buf_puts(out, "\\u00");
-            pcol_buf_append(out, hex, 2);
-        } else {
-            pcol_buf_putc(out, (char)c);
-        }
-    }
-    pcol_buf_putc(out, '"');
-}
-
 /* The generated protobuf-c names, shortened. */
 #define PB(n)      Opentelemetry__Proto__Collector__Profiles__V1development__##n
 #define PB_INIT(n) OPENTELEMETRY__PROTO__COLLECTOR__PROFILES__V1DEVELOPMENT__##n##__INIT

@@ -59,7 +59,7 @@ static int rpc_code(int status)
 static void json_status(struct pcol_buf *out, int status, const char *message)
 {
     pcol_buf_printf(out, "{\"code\":%d,\"message\":", rpc_code(status));
-    pcol__otlprcv_json_string(out, message);
+    pcol_buf_json_string(out, message);
     pcol_buf_putc(out, '}');
 }
 
@@ -144,7 +144,7 @@ static void http_ok(struct pcol__otlprcv_job *j, uint64_t rejected, const char *
         pcol_buf_printf(&body, "{\"partialSuccess\":{\"rejectedProfiles\":\"%llu\",",
                         (unsigned long long)rejected);
         pcol_buf_puts(&body, "\"errorMessage\":");
-        pcol__otlprcv_json_string(&body, message);
+        pcol_buf_json_string(&body, message);
         pcol_buf_puts(&body, "}}");
     } else {
         pcol_buf_puts(&body, "{}");

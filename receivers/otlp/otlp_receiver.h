@@ -123,9 +123,6 @@ const char *pcol__otlprcv_status_reason(int status);
  * `rejected` > 0. */
 void pcol__otlprcv_response(struct pcol_buf *out, uint64_t rejected, const char *message);
 
-/* Appends `s` as a JSON string literal. */
-void pcol__otlprcv_json_string(struct pcol_buf *out, const char *s);
-
 /* otlp_grpc.c: routes ProfilesService/Export on `srv`. */
 void pcol__otlprcv_grpc_routes(struct pcol_instance *inst, struct pcol_http_server *srv);
 

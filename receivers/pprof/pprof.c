@@ -164,27 +164,6 @@ static const char *connect_code(int status)
     }
 }
 
-static void json_string(struct pcol_buf *out, const char *s)
-{
-    char hex[2];
-
-    pcol_buf_putc(out, '"');
-    for (; *s; s++) {
-        unsigned char c = (unsigned char)*s;
-        if (c == '"' || c == '\\') {
-            pcol_buf_putc(out, '\\');
-            pcol_buf_putc(out, (char)c);
-        } else if (c < 0x20) {
-            pcol_hex_encode(hex, &c, 1);
-            pcol_buf_puts(out, "\\u00");
-            pcol_buf_append(out, hex, 2);
-        } else {
-            pcol_buf_putc(out, (char)c);
-        }
-    }
-    pcol_buf_putc(out, '"');
-}
-
 /* The server's error bodies. Errors it makes itself (body too large, wrong
  * method, bad HTTP) never reach a handler, so they are counted here. */
 static void error_body(void *data, int status, const char *message, struct pcol_buf *body,
@@ -201,7 +180,7 @@ static void error_body(void *data, int status, const char *message, struct pcol_
                               0, message);
     }
     pcol_buf_printf(body, "{\"code\":\"%s\",\"message\":", connect_code(status));
-    json_string(body, message);
+    pcol_buf_json_string(body, message);
     pcol_buf_putc(body, '}');
     *content_type = "application/json";
 }
