@@ -339,6 +339,13 @@ static void job_done(void *data, int status)
         pcol_err_set(&j->err, PCOL_EIO, "the collector is stopping; retry later");
         pcol__otlprcv_refuse(j, 503, "stopping");
     }
+    if (!j->status && j->has_deadline && uv_now(pcol_loop(j->inst)) >= j->deadline_ms) {
+        /* The client has given up and will retry: submitting now would
+         * only make a duplicate. */
+        pcol_err_set(&j->err, PCOL_EBUSY, "the request's grpc-timeout passed before it was "
+                     "processed");
+        pcol__otlprcv_refuse(j, 408, "deadline_exceeded");
+    }
     if (j->status) {
         job_fail(j);
     } else if (!j->b->n_resources) {

@@ -50,6 +50,8 @@ static void on_export(struct pcol_http_request *req, void *data)
     struct pcol_instance *inst = data;
     struct pcol__otlprcv *rcv = pcol_ctx(inst);
     struct pcol__otlprcv_job *j;
+    const char *timeout;
+    uint64_t timeout_ns;
 
     if (req->protocol != PCOL_HTTP_2 || !pcol_grpc_is_request(req)) {
         pcol_receiver_refused(inst, "bad_request", 0, "a request that is not gRPC");
@@ -60,6 +62,12 @@ static void on_export(struct pcol_http_request *req, void *data)
     j->format = PCOL__OTLPRCV_PROTOBUF;
     j->grpc = true;
     j->max_plain = (size_t)rcv->protocols.grpc.max_recv_msg_size_mib << 20;
+    timeout = pcol_http_header(req, "grpc-timeout");
+    if (timeout && pcol_grpc_timeout_parse(timeout, &timeout_ns) == 0) {
+        /* Whole milliseconds: a sub-millisecond timeout has passed already. */
+        j->deadline_ms = uv_now(pcol_loop(inst)) + timeout_ns / 1000000;
+        j->has_deadline = true;
+    }
     if (pcol__otlprcv_check_request(j) == 0 &&
         pcol_grpc_request_encoding(req, &j->encoding, &j->err) != 0) {
         pcol__otlprcv_refuse(j, 415, "bad_request");

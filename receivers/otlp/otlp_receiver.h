@@ -86,6 +86,8 @@ struct pcol__otlprcv_job {
     bool grpc;             /* the body is one gRPC frame */
     enum pcol_encoding encoding;
     size_t max_plain;      /* limit of the message after decompression */
+    bool has_deadline;     /* the client sent grpc-timeout */
+    uint64_t deadline_ms;  /* loop time (uv_now) at which the client gives up */
     uint8_t *body;         /* the request body (owned) */
     size_t len;
     /* the outcome */

@@ -399,6 +399,20 @@ check "503 body is a protobuf Status with code 14" \
 rpc "gRPC on a full pipeline -> UNAVAILABLE" "UNAVAILABLE: the pipeline is over its memory" \
     "$(addr otlp/held grpc)" --file "$SIMPLE"
 
+# ---- grpc-timeout: a call whose deadline passed is answered DEADLINE_EXCEEDED and not
+# submitted (its client retries it); a live deadline changes nothing. A timeout below one
+# millisecond has passed by the time the call is handled.
+python3 -c 'import struct, sys; d = open(sys.argv[1], "rb").read()
+open(sys.argv[2], "wb").write(b"\0" + struct.pack(">I", len(d)) + d)' "$SIMPLE" "$T/simple.grpc"
+export_url="http://$GRPC/opentelemetry.proto.collector.profiles.v1development.ProfilesService/Export"
+nghttp -v -H 'content-type: application/grpc' -H 'te: trailers' -H 'grpc-timeout: 1n' \
+    -d "$T/simple.grpc" "$export_url" >"$T/deadline.out" 2>&1 || true
+check "an expired grpc-timeout -> DEADLINE_EXCEEDED" grep -aq "grpc-status: 4" "$T/deadline.out"
+nghttp -v -H 'content-type: application/grpc' -H 'te: trailers' -H 'grpc-timeout: 10S' \
+    -d "$T/simple.grpc" "$export_url" >"$T/deadline.out" 2>&1 || true
+check "a live grpc-timeout -> OK" grep -aq "grpc-status: 0" "$T/deadline.out"
+accepted "$SIMPLE"
+
 # ---- metrics, stop, and what was exported ----------------------------------------------------
 curl -s "$METRICS" >"$T/metrics" || bad "GET /metrics"
 metric() { # metric LABELS: the value of profcol_receiver_refused_profiles_total{LABELS}
@@ -406,6 +420,8 @@ metric() { # metric LABELS: the value of profcol_receiver_refused_profiles_total
 }
 check "refused undecodable counted (4)" [ "$(metric 'receiver="otlp",reason="undecodable"')" = 4 ]
 check "refused no_samples counted (2)" [ "$(metric 'receiver="otlp",reason="no_samples"')" = 2 ]
+check "refused deadline_exceeded counted (1)" \
+    [ "$(metric 'receiver="otlp",reason="deadline_exceeded"')" = 1 ]
 check "refused too_large counted on otlp/small" \
     [ "$(metric 'receiver="otlp/small",reason="too_large"')" -ge 2 ]
 check "refused unauthenticated counted on otlp/auth (3)" \
