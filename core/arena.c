@@ -1,7 +1,17 @@
 /* SPDX-License-Identifier: Apache-2.0 */
-/* arena.c: chunks, large blocks, cleanups. See arena.h for the rules. */
+/*
+ * arena.c: chunks, large blocks, cleanups. See arena.h for the rules.
+ *
+ * Freed regular chunks (the power-of-two sizes an arena grows through) go to
+ * a small process-wide cache, so a receiver decoding request after request
+ * reuses warm memory instead of having malloc map, fault in and unmap it each
+ * time. Batches are built on pool threads and freed on the loop thread, hence
+ * the lock. The cache owns the chunks in it; they are freed at exit. Sanitizer
+ * builds skip it, so use-after-free stays visible.
+ */
 #include "arena.h"
 
+#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -9,6 +19,28 @@
 
 #define ARENA_MIN_CHUNK (16 * 1024)
 #define ARENA_MAX_CHUNK (4 * 1024 * 1024)
+#define CACHE_CLASSES 9                   /* 16 KiB .. 4 MiB */
+#define CACHE_MAX_BYTES (16 * 1024 * 1024) /* data bytes the cache may hold */
+
+#if defined(__SANITIZE_ADDRESS__)
+#define CACHE_ENABLED 0
+#elif defined(__has_feature)
+#if __has_feature(address_sanitizer)
+#define CACHE_ENABLED 0
+#endif
+#endif
+#ifndef CACHE_ENABLED
+#define CACHE_ENABLED 1
+#endif
+
+#if defined(__has_include)
+#if __has_include(<valgrind/memcheck.h>)
+#include <valgrind/memcheck.h>
+#endif
+#endif
+#ifndef VALGRIND_MAKE_MEM_UNDEFINED
+#define VALGRIND_MAKE_MEM_UNDEFINED(p, n) ((void)(p), (void)(n))
+#endif
 
 struct pcol_arena_chunk {
     struct pcol_arena_chunk *next;
@@ -25,10 +57,90 @@ struct pcol_arena_cleanup {
 #define CHUNK_HDR ((sizeof(struct pcol_arena_chunk) + PCOL_ARENA_ALIGN - 1) & \
                    ~(size_t)(PCOL_ARENA_ALIGN - 1))
 
+static struct {
+    pthread_mutex_t lock;
+    struct pcol_arena_chunk *free[CACHE_CLASSES];
+    size_t bytes;
+} cache = {PTHREAD_MUTEX_INITIALIZER, {NULL}, 0};
+
+/* The cache class of a chunk of `data` bytes, or -1 if it is not cached. */
+static int cache_class(size_t data)
+{
+    size_t size = ARENA_MIN_CHUNK;
+    int k;
+
+    for (k = 0; CACHE_ENABLED && k < CACHE_CLASSES; k++, size *= 2) {
+        if (data == size) {
+            return k;
+        }
+    }
+    return -1;
+}
+
+static struct pcol_arena_chunk *cache_take(size_t data)
+{
+    int k = cache_class(data);
+    struct pcol_arena_chunk *c = NULL;
+
+    if (k < 0) {
+        return NULL;
+    }
+    pthread_mutex_lock(&cache.lock);
+    c = cache.free[k];
+    if (c) {
+        cache.free[k] = c->next;
+        cache.bytes -= data;
+    }
+    pthread_mutex_unlock(&cache.lock);
+    if (c) {
+        VALGRIND_MAKE_MEM_UNDEFINED((char *)c + CHUNK_HDR, data);
+    }
+    return c;
+}
+
+/* Keeps chunk `c` for reuse if the cache takes it; frees it otherwise. */
+static void cache_put(struct pcol_arena_chunk *c)
+{
+    int k = cache_class(c->size);
+
+    if (k >= 0) {
+        pthread_mutex_lock(&cache.lock);
+        if (cache.bytes + c->size <= CACHE_MAX_BYTES) {
+            c->next = cache.free[k];
+            cache.free[k] = c;
+            cache.bytes += c->size;
+            c = NULL;
+        }
+        pthread_mutex_unlock(&cache.lock);
+    }
+    free(c);
+}
+
+/* Returns the cached chunks at exit, for leak checkers. */
+__attribute__((destructor)) static void cache_free(void)
+{
+    struct pcol_arena_chunk *c, *next;
+    int k;
+
+    pthread_mutex_lock(&cache.lock);
+    for (k = 0; k < CACHE_CLASSES; k++) {
+        for (c = cache.free[k]; c; c = next) {
+            next = c->next;
+            free(c);
+        }
+        cache.free[k] = NULL;
+    }
+    cache.bytes = 0;
+    pthread_mutex_unlock(&cache.lock);
+}
+
 static struct pcol_arena_chunk *chunk_new(struct pcol_arena *a, size_t data)
 {
-    struct pcol_arena_chunk *c = pcol_xmalloc(CHUNK_HDR + data);
+    struct pcol_arena_chunk *c = cache_take(data);
 
+    if (!c) {
+        c = pcol_xmalloc(CHUNK_HDR + data);
+    }
     c->size = data;
     a->reserved += CHUNK_HDR + data;
     return c;
@@ -65,7 +177,7 @@ void pcol_arena_destroy(struct pcol_arena *a)
     }
     for (c = a->chunks; c; c = next) {
         next = c->next;
-        free(c);
+        cache_put(c);
     }
     free(a);
 }

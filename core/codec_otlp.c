@@ -6,10 +6,14 @@
  * structs and the model is shared with OTLP/JSON (codec_otlp_json.c) and
  * lives in codec_otlp_decode.c and codec_otlp_encode.c.
  *
- * Decoding first walks the wire bytes once (field wire types, lengths,
- * nesting depth: protobuf-c reports none of these and recurses without a
- * limit), then unpacks with protobuf-c into the batch arena, where the model
- * may keep pointing at the request's strings, bytes and int arrays.
+ * Decoding first walks the wire bytes (field wire types, lengths, nesting
+ * depth: protobuf-c reports none of these and recurses without a limit),
+ * then unpacks with protobuf-c into the batch arena, where the model may
+ * keep pointing at the request's strings, bytes and int arrays. The first
+ * walk descends only into message types that can nest without a bound
+ * (AnyValue and what leads to it), which bounds protobuf-c's recursion; the
+ * samples and dictionary entries are walked only when protobuf-c fails, to
+ * say what is wrong.
  *
  * Ownership: the decoder borrows the input and appends to a caller-owned
  * batch; the encoder borrows the batch and appends to a caller-owned buffer.
@@ -17,9 +21,94 @@
 #include "codec_otlp.h"
 #include "codec_otlp_internal.h"
 
+#include <pthread.h>
+
 /* Deeper than any valid request (AnyValue nesting is capped at 16, which is
  * 2 messages per level); protects protobuf-c's recursion. */
 #define WIRE_MAX_DEPTH 64
+
+/* A message type whose fields nest at most this deep (by its descriptor) is
+ * skipped by the quick walk: protobuf-c's recursion inside it is bounded. */
+#define SHALLOW_LEVELS 8
+#define MAX_TYPES 64
+
+/* The message types under the request that are not shallow; filled once. */
+static struct {
+    pthread_once_t once;
+    const ProtobufCMessageDescriptor *seen[MAX_TYPES], *deep[MAX_TYPES];
+    unsigned n_seen, n_deep;
+    bool all_deep; /* more types than the arrays hold: treat all as deep */
+} types = {PTHREAD_ONCE_INIT, {NULL}, {NULL}, 0, 0, false};
+
+/* ---- which message types can nest without a bound ----------------------- */
+
+static bool shallow(const ProtobufCMessageDescriptor *d, unsigned levels)
+{
+    unsigned i;
+
+    for (i = 0; i < d->n_fields; i++) {
+        if (d->fields[i].type == PROTOBUF_C_TYPE_MESSAGE &&
+            (!levels || !shallow(d->fields[i].descriptor, levels - 1))) {
+            return false;
+        }
+    }
+    return true;
+}
+
+static bool type_in(const ProtobufCMessageDescriptor *const *v, unsigned n,
+                    const ProtobufCMessageDescriptor *d)
+{
+    unsigned i;
+
+    for (i = 0; i < n; i++) {
+        if (v[i] == d) {
+            return true;
+        }
+    }
+    return false;
+}
+
+static void collect_types(const ProtobufCMessageDescriptor *d)
+{
+    unsigned i;
+
+    if (types.all_deep || type_in(types.seen, types.n_seen, d)) {
+        return;
+    }
+    if (types.n_seen == MAX_TYPES) {
+        types.all_deep = true;
+        return;
+    }
+    types.seen[types.n_seen++] = d;
+    if (!shallow(d, SHALLOW_LEVELS)) {
+        types.deep[types.n_deep++] = d;
+    }
+    for (i = 0; i < d->n_fields; i++) {
+        if (d->fields[i].type == PROTOBUF_C_TYPE_MESSAGE) {
+            collect_types(d->fields[i].descriptor);
+        }
+    }
+}
+
+static void init_types(void)
+{
+    collect_types(&PCOL_PB_REQUEST_DESC);
+}
+
+/* Remembers the last shallow type: a table's entries come one after another. */
+static bool is_deep(const ProtobufCMessageDescriptor *d)
+{
+    static _Thread_local const ProtobufCMessageDescriptor *last_shallow;
+
+    if (d == last_shallow) {
+        return false;
+    }
+    if (types.all_deep || type_in(types.deep, types.n_deep, d)) {
+        return true;
+    }
+    last_shallow = d;
+    return false;
+}
 
 /* ---- wire pre-check ------------------------------------------------------ */
 
@@ -66,7 +155,7 @@ static bool packed_body_ok(ProtobufCType t, const uint8_t *p, size_t n)
 }
 
 static int wire_check(const ProtobufCMessageDescriptor *d, const uint8_t *p, size_t len,
-                      size_t base, unsigned depth, struct pcol_err *err);
+                      size_t base, unsigned depth, bool all, struct pcol_err *err);
 
 /* Our field numbers are dense from 1 and descriptors sort fields by number,
  * so the direct slot is almost always right; protobuf-c searches otherwise. */
@@ -81,7 +170,7 @@ static const ProtobufCFieldDescriptor *field_by_number(const ProtobufCMessageDes
 
 static int wire_check_field(const ProtobufCMessageDescriptor *d, const ProtobufCFieldDescriptor *f,
                             unsigned wt, const uint8_t *body, size_t blen, size_t tag_at,
-                            size_t body_at, unsigned depth, struct pcol_err *err)
+                            size_t body_at, unsigned depth, bool all, struct pcol_err *err)
 {
     unsigned want = native_wire_type(f->type);
     bool packed = wt == 2 && want != 2 && f->label == PROTOBUF_C_LABEL_REPEATED;
@@ -95,21 +184,22 @@ static int wire_check_field(const ProtobufCMessageDescriptor *d, const ProtobufC
         return pcol_err_set(err, PCOL_EINVAL, "byte %zu: %s.%s: packed list is cut short",
                             body_at, d->short_name, f->name);
     }
-    if (f->type != PROTOBUF_C_TYPE_MESSAGE) {
+    if (f->type != PROTOBUF_C_TYPE_MESSAGE || (!all && !is_deep(f->descriptor))) {
         return 0;
     }
     if (depth >= WIRE_MAX_DEPTH) {
         return pcol_err_set(err, PCOL_EINVAL, "byte %zu: messages nested deeper than %d levels",
                             body_at, WIRE_MAX_DEPTH);
     }
-    return wire_check(f->descriptor, body, blen, body_at, depth + 1, err);
+    return wire_check(f->descriptor, body, blen, body_at, depth + 1, all, err);
 }
 
 /* Checks that `p` splits into well-formed fields whose wire types match the
- * descriptor, recursing into known message fields. `base` is the offset of
- * p[0] in the whole input, for messages. */
+ * descriptor, recursing into known message fields (`all`) or only into those
+ * that are not shallow. `base` is the offset of p[0] in the whole input, for
+ * messages. */
 static int wire_check(const ProtobufCMessageDescriptor *d, const uint8_t *p, size_t len,
-                      size_t base, unsigned depth, struct pcol_err *err)
+                      size_t base, unsigned depth, bool all, struct pcol_err *err)
 {
     const ProtobufCFieldDescriptor *f;
     size_t off = 0, n, tag_at, body, blen;
@@ -156,7 +246,8 @@ static int wire_check(const ProtobufCMessageDescriptor *d, const uint8_t *p, siz
                                 base + tag_at, d->short_name, f ? f->name : "?", num);
         }
         if (f) {
-            rc = wire_check_field(d, f, wt, p + body, blen, base + tag_at, base + body, depth, err);
+            rc = wire_check_field(d, f, wt, p + body, blen, base + tag_at, base + body, depth,
+                                  all, err);
             if (rc) {
                 return rc;
             }
@@ -169,14 +260,22 @@ static int wire_check(const ProtobufCMessageDescriptor *d, const uint8_t *p, siz
 int pcol_otlp_decode(struct pcol_batch *b, const uint8_t *buf, size_t len, struct pcol_err *err)
 {
     ProtobufCAllocator al = PCOL_PB_ALLOCATOR(b->arena);
-    pcol_pb_export_request *req;
-    int rc = wire_check(&PCOL_PB_REQUEST_DESC, buf, len, 0, 0, err);
+    pcol_pb_export_request *req = NULL;
+    int rc;
 
-    if (rc) {
-        return rc;
+    pthread_once(&types.once, init_types);
+    rc = wire_check(&PCOL_PB_REQUEST_DESC, buf, len, 0, 0, false, err);
+    if (!rc) {
+        req = (pcol_pb_export_request *)protobuf_c_message_unpack(&PCOL_PB_REQUEST_DESC, &al,
+                                                                  len, buf);
     }
-    req = (pcol_pb_export_request *)protobuf_c_message_unpack(&PCOL_PB_REQUEST_DESC, &al, len, buf);
     if (!req) {
+        /* The full walk names the first fault in byte order, whichever step
+         * noticed one. */
+        int full = wire_check(&PCOL_PB_REQUEST_DESC, buf, len, 0, 0, true, err);
+        if (full || rc) {
+            return full ? full : rc;
+        }
         return pcol_err_set(err, PCOL_EINVAL, "protobuf-c could not unpack the "
                             "ExportProfilesServiceRequest (malformed value)");
     }

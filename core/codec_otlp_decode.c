@@ -173,8 +173,34 @@ static int kvs_from_pb(struct dec *st, PB_C(KeyValue) *const *kvs, size_t n, uns
     return rc;
 }
 
+/* Whether two attribute keys (string indexes) are the same. A fresh batch
+ * appends strings without interning them, so equal keys may have different
+ * indexes there. */
+static bool same_key(const struct dec *st, int32_t x, int32_t y)
+{
+    const struct pcol_str *a, *b;
+
+    if (x == y) {
+        return true;
+    }
+    if (!st->fresh) {
+        return false;
+    }
+    a = pcol_str_at(st->b, x);
+    b = pcol_str_at(st->b, y);
+    return a->len == b->len && memcmp(a->p, b->p, a->len) == 0;
+}
+
+static uint32_t key_hash(const struct dec *st, int32_t key)
+{
+    const struct pcol_str *s = pcol_str_at(st->b, key);
+
+    return (uint32_t)pcol_hash_bytes(s->p, s->len, 0);
+}
+
 /* Whether two of the n batch attribute indexes in st->tmp share a key. Short
- * lists compare pairwise; long ones use a hash set, so this stays linear. */
+ * lists compare pairwise; long ones use a hash set (of the key's text, as
+ * indexes need not be unique), so this stays linear. */
 static int dup_keys(struct dec *st, size_t n)
 {
     const struct pcol_batch *b = st->b;
@@ -185,7 +211,7 @@ static int dup_keys(struct dec *st, size_t n)
         for (i = 1; i < n; i++) {
             key = pcol_attr_at(b, st->tmp[i])->key;
             for (j = 0; j < i; j++) {
-                if (pcol_attr_at(b, st->tmp[j])->key == key) {
+                if (same_key(st, pcol_attr_at(b, st->tmp[j])->key, key)) {
                     goto dup;
                 }
             }
@@ -204,8 +230,8 @@ static int dup_keys(struct dec *st, size_t n)
     mask = size - 1;
     for (i = 0; i < n; i++) {
         key = pcol_attr_at(b, st->tmp[i])->key;
-        for (j = ((uint32_t)key * 0x9e3779b1u) & mask; st->set[j]; j = (j + 1) & mask) {
-            if ((int32_t)(st->set[j] >> 32) == key) {
+        for (j = key_hash(st, key) & mask; st->set[j]; j = (j + 1) & mask) {
+            if (same_key(st, (int32_t)(st->set[j] >> 32), key)) {
                 j = (size_t)(uint32_t)st->set[j] - 1;
                 goto dup;
             }

@@ -16,6 +16,20 @@ static int zero_entry(struct dec *st, const char *type)
     return fail(st, "entry 0 must be the zero value %s{}", type);
 }
 
+/* A string table entry for a fresh batch; "" stays index 0. */
+static int32_t append_str(struct dec *st, const char *s)
+{
+    size_t n = s ? strlen(s) : 0;
+
+    if (!n) {
+        return 0;
+    }
+    if (!st->borrow) {
+        s = pcol_arena_strndup(st->b->arena, s, n);
+    }
+    return pcol_dict_str_append(st->b, s, n);
+}
+
 static int strings_from_pb(struct dec *st, char *const *tab, size_t n)
 {
     size_t i;
@@ -26,7 +40,7 @@ static int strings_from_pb(struct dec *st, char *const *tab, size_t n)
     }
     st->str = new_map(n, &st->n_str);
     for (i = 1; i < n; i++) {
-        st->str[i] = intern(st, tab[i]);
+        st->str[i] = st->fresh ? append_str(st, tab[i]) : intern(st, tab[i]);
     }
     return 0;
 }
@@ -55,14 +69,14 @@ static int functions_from_pb(struct dec *st, PB_P(Function) *const *tab, size_t 
             return rc;
         }
         e.start_line = f->start_line;
-        st->fn[i] = pcol_dict_intern(b, &b->dict.functions, &e);
+        st->fn[i] = add_entry(st, &b->dict.functions, &e);
     }
     return 0;
 }
 
 static int links_from_pb(struct dec *st, PB_P(Link) *const *tab, size_t n)
 {
-    uint8_t trace[16], span[8];
+    struct pcol_link e;
     size_t i;
 
     st->link = new_map(n, &st->n_link);
@@ -75,21 +89,20 @@ static int links_from_pb(struct dec *st, PB_P(Link) *const *tab, size_t n)
         if (l->span_id.len != 0 && l->span_id.len != 8) {
             return fail(st, "span_id is %zu bytes, must be 8 (or empty)", l->span_id.len);
         }
-        memset(trace, 0, sizeof(trace));
-        memset(span, 0, sizeof(span));
+        memset(&e, 0, sizeof(e));
         if (l->trace_id.len) {
-            memcpy(trace, l->trace_id.data, 16);
+            memcpy(e.trace_id, l->trace_id.data, 16);
         }
         if (l->span_id.len) {
-            memcpy(span, l->span_id.data, 8);
+            memcpy(e.span_id, l->span_id.data, 8);
         }
         if (i == 0) {
-            if (!pcol__all_zero(trace, 16) || !pcol__all_zero(span, 8)) {
+            if (!pcol__all_zero((const uint8_t *)&e, sizeof(e))) {
                 return zero_entry(st, "Link");
             }
             continue;
         }
-        st->link[i] = pcol_dict_link(st->b, trace, span);
+        st->link[i] = add_entry(st, &st->b->dict.links, &e);
     }
     return 0;
 }
@@ -116,7 +129,7 @@ static int attrs_from_pb(struct dec *st, PB_P(KeyValueAndUnit) *const *tab, size
             (rc = pcol__otlp_value_from_pb(st, a->value, &e.value, 1))) {
             return rc;
         }
-        st->attr[i] = pcol_dict_attr(st->b, e.key, &e.value, e.unit);
+        st->attr[i] = add_entry(st, &st->b->dict.attrs, &e);
     }
     return 0;
 }
@@ -151,7 +164,7 @@ static int mappings_from_pb(struct dec *st, PB_P(Mapping) *const *tab, size_t n)
         e.attrs.v = st->tmp;
         e.attrs.n = (uint32_t)m->n_attribute_indices;
         before = t->n;
-        st->map[i] = pcol_dict_intern(b, t, &e);
+        st->map[i] = add_entry(st, t, &e);
         if ((uint32_t)st->map[i] == before) {
             /* Appended: the entry still points at scratch; give it its own list. */
             PCOL_TABLE_AT(*t, struct pcol_mapping, before).attrs =
@@ -221,7 +234,7 @@ static int locations_from_pb(struct dec *st, PB_P(Location) *const *tab, size_t 
         e.attrs.v = st->tmp;
         e.attrs.n = (uint32_t)l->n_attribute_indices;
         before = t->n;
-        st->loc[i] = pcol_dict_intern(b, t, &e);
+        st->loc[i] = add_entry(st, t, &e);
         if ((uint32_t)st->loc[i] == before) {
             slot = &PCOL_TABLE_AT(*t, struct pcol_location, before);
             slot->lines = e.n_lines ? pcol_arena_memdup(b->arena, e.lines,
@@ -235,6 +248,7 @@ static int locations_from_pb(struct dec *st, PB_P(Location) *const *tab, size_t 
 
 static int stacks_from_pb(struct dec *st, PB_P(Stack) *const *tab, size_t n)
 {
+    struct pcol_stack e;
     size_t i, k;
     int rc;
 
@@ -260,9 +274,35 @@ static int stacks_from_pb(struct dec *st, PB_P(Stack) *const *tab, size_t n)
             }
             st->tmp[k] = st->loc[v];
         }
-        st->stack[i] = pcol_dict_stack(st->b, st->tmp, (uint32_t)s->n_location_indices);
+        if (st->fresh) {
+            e.locations = pcol_ilist_dup(st->b, st->tmp, (uint32_t)s->n_location_indices);
+            st->stack[i] = pcol_dict_append(st->b, &st->b->dict.stacks, &e);
+        } else {
+            st->stack[i] = pcol_dict_stack(st->b, st->tmp, (uint32_t)s->n_location_indices);
+        }
     }
     return 0;
+}
+
+static bool is_fresh(const struct pcol_dict *t)
+{
+    return t->strings.n == 1 && t->mappings.n == 1 && t->locations.n == 1 &&
+           t->functions.n == 1 && t->links.n == 1 && t->attrs.n == 1 && t->stacks.n == 1;
+}
+
+/* Sizes a fresh batch's tables once (strings: room for the few the
+ * resources and scopes add). */
+static void reserve(struct dec *st, const PB_P(ProfilesDictionary) *d)
+{
+    struct pcol_batch *b = st->b;
+
+    pcol_dict_reserve(b, &b->dict.strings, (uint32_t)d->n_string_table + 16);
+    pcol_dict_reserve(b, &b->dict.functions, (uint32_t)d->n_function_table);
+    pcol_dict_reserve(b, &b->dict.links, (uint32_t)d->n_link_table);
+    pcol_dict_reserve(b, &b->dict.attrs, (uint32_t)d->n_attribute_table);
+    pcol_dict_reserve(b, &b->dict.mappings, (uint32_t)d->n_mapping_table);
+    pcol_dict_reserve(b, &b->dict.locations, (uint32_t)d->n_location_table);
+    pcol_dict_reserve(b, &b->dict.stacks, (uint32_t)d->n_stack_table);
 }
 
 /* Order matters: each table refers only to tables mapped before it. */
@@ -284,6 +324,10 @@ int pcol__otlp_dict_from_pb(struct dec *st, const PB_P(ProfilesDictionary) *d)
         (rc = check_count(st, "locations", d->n_location_table)) ||
         (rc = check_count(st, "stacks", d->n_stack_table))) {
         return rc;
+    }
+    st->fresh = is_fresh(&st->b->dict);
+    if (st->fresh) {
+        reserve(st, d);
     }
     if ((rc = strings_from_pb(st, d->string_table, d->n_string_table)) ||
         (rc = functions_from_pb(st, d->function_table, d->n_function_table)) ||

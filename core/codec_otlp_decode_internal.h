@@ -32,6 +32,9 @@ struct dec {
     struct pcol_err *err;
     bool borrow;  /* the request's strings, bytes and arrays live in b's arena */
     bool no_dict; /* context JSON: there is no string table to index */
+    /* The batch dictionary held only its zero entries: entries are appended
+     * as they come, not interned (hashing them is most of the decode cost). */
+    bool fresh;
     /* request index -> batch index, one map per dictionary table */
     int32_t *str, *fn, *link, *attr, *map, *loc, *stack;
     uint32_t n_str, n_fn, n_link, n_attr, n_map, n_loc, n_stack;
@@ -110,15 +113,24 @@ static inline int str_idx(struct dec *st, const char *field, int64_t v, int32_t 
     return remap(st, field, v, st->str, st->n_str, "string_table", out);
 }
 
+/* Interns string `s` (NULL or "" give index 0). Strings outside the string
+ * table are interned even into a fresh batch: they usually repeat one of it
+ * (an encoder writes resource attribute keys inline and in the table). */
 static inline int32_t intern(struct dec *st, const char *s)
 {
     size_t n;
 
-    if (!s) {
+    if (!s || !s[0]) {
         return 0;
     }
     n = strlen(s);
     return st->borrow ? pcol_dict_str_ref(st->b, s, n) : pcol_dict_str(st->b, s, n);
+}
+
+/* Adds a dictionary entry: appended to a fresh batch, interned otherwise. */
+static inline int32_t add_entry(struct dec *st, struct pcol_table *t, const void *e)
+{
+    return st->fresh ? pcol_dict_append(st->b, t, e) : pcol_dict_intern(st->b, t, e);
 }
 
 static inline int check_count(struct dec *st, const char *what, size_t n)

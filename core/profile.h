@@ -10,7 +10,10 @@
  * Dictionary tables are arrays addressed by int32 index. Entry 0 of every
  * table is the zero value ("" for strings), so index 0 means "unset". Each
  * table has an open-addressing hash index (built lazily on the first
- * lookup), so interning and merging are linear.
+ * lookup), so interning and merging are linear. Decoders filling a fresh
+ * batch append entries as they come, so a table may hold equal entries at
+ * two indexes (the wire formats allow it): compare entries by content, not
+ * by index, unless both were interned.
  *
  * Ownership rules (enforced by asserts where cheap):
  *  1. A batch owns one arena. Everything it points to lives in that arena or
