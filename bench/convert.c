@@ -169,8 +169,7 @@ static void load(struct input *in, const char *path)
     }
     /* The trailer's size is a hint; the inflate check below catches liars. */
     in->raw_len = (size_t)in->gz.p[in->gz.len - 4] | (size_t)in->gz.p[in->gz.len - 3] << 8 |
-                  (size_t)in->gz.p[in->gz.len - 2] << 16 |
-                  (size_t)in->gz.p[in->gz.len - 1] << 24;
+                  (size_t)in->gz.p[in->gz.len - 2] << 16 | (size_t)in->gz.p[in->gz.len - 1] << 24;
     in->raw = pcol_xmalloc(in->raw_len + 1);
     if (inflate_into(in, in->raw, in->raw_len + 1) != in->raw_len) {
         die("load", path, "gzip size trailer does not match");
@@ -208,15 +207,15 @@ static void bench_file(const char *path, double min_sec)
     raw_mb = (double)in.raw_len / best[0];
     printf("%s: %zu B gzip, %zu B raw pprof, %zu B OTLP\n", name, in.gz.len, in.raw_len,
            in.otlp.len);
-    printf("  (a) pprof gz -> OTLP        %10.1f us  %7.1f MB/s gz  %7.1f MB/s raw\n",
-           best[0], gz_mb, raw_mb);
-    printf("  (b) floor zlib + unpack     %10.1f us  %7.1f MB/s gz  %7.1f MB/s raw\n",
-           best[1], (double)in.gz.len / best[1], (double)in.raw_len / best[1]);
+    printf("  (a) pprof gz -> OTLP        %10.1f us  %7.1f MB/s gz  %7.1f MB/s raw\n", best[0],
+           gz_mb, raw_mb);
+    printf("  (b) floor zlib + unpack     %10.1f us  %7.1f MB/s gz  %7.1f MB/s raw\n", best[1],
+           (double)in.gz.len / best[1], (double)in.raw_len / best[1]);
     printf("  (c) OTLP -> pprof gz        %10.1f us\n", best[2]);
     printf("  R = (a)/(b) = %.2f (target <= %.1f): %s\n", r, R_TARGET,
            r <= R_TARGET ? "PASS" : "MISS");
-    printf("RESULT %s %zu %zu %.1f %.1f %.1f %.2f\n", name, in.gz.len, in.raw_len, best[0],
-           best[1], best[2], r);
+    printf("RESULT %s %zu %zu %.1f %.1f %.1f %.2f\n", name, in.gz.len, in.raw_len, best[0], best[1],
+           best[2], r);
     fflush(stdout);
     pcol_buf_free(&in.gz);
     pcol_buf_free(&in.otlp);

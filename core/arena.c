@@ -19,7 +19,7 @@
 
 #define ARENA_MIN_CHUNK (16 * 1024)
 #define ARENA_MAX_CHUNK (4 * 1024 * 1024)
-#define CACHE_CLASSES 9                   /* 16 KiB .. 4 MiB */
+#define CACHE_CLASSES 9                    /* 16 KiB .. 4 MiB */
 #define CACHE_MAX_BYTES (16 * 1024 * 1024) /* data bytes the cache may hold */
 
 #if defined(__SANITIZE_ADDRESS__)
@@ -54,8 +54,8 @@ struct pcol_arena_cleanup {
     void *arg;
 };
 
-#define CHUNK_HDR ((sizeof(struct pcol_arena_chunk) + PCOL_ARENA_ALIGN - 1) & \
-                   ~(size_t)(PCOL_ARENA_ALIGN - 1))
+#define CHUNK_HDR                                                                                  \
+    ((sizeof(struct pcol_arena_chunk) + PCOL_ARENA_ALIGN - 1) & ~(size_t)(PCOL_ARENA_ALIGN - 1))
 
 static struct {
     pthread_mutex_t lock;

@@ -20,13 +20,13 @@ struct pcol_arena_chunk;
 struct pcol_arena_cleanup;
 
 struct pcol_arena {
-    char *cur;                         /* next free byte in the current chunk */
-    char *end;                         /* end of the current chunk */
-    char *last;                        /* start of the last block (for in-place growth) */
-    struct pcol_arena_chunk *chunks;   /* all chunks, newest first */
+    char *cur;                       /* next free byte in the current chunk */
+    char *end;                       /* end of the current chunk */
+    char *last;                      /* start of the last block (for in-place growth) */
+    struct pcol_arena_chunk *chunks; /* all chunks, newest first */
     struct pcol_arena_cleanup *cleanups;
-    size_t chunk_size;                 /* size of the next regular chunk */
-    size_t reserved;                   /* bytes taken from the system */
+    size_t chunk_size; /* size of the next regular chunk */
+    size_t reserved;   /* bytes taken from the system */
 };
 
 /* Creates an arena whose first chunk holds about `hint` bytes (0: default). */

@@ -18,7 +18,8 @@ struct pcol_buf {
 
 void pcol_buf_reserve(struct pcol_buf *b, size_t more);
 void pcol_buf_free(struct pcol_buf *b);
-void pcol_buf_printf(struct pcol_buf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+void pcol_buf_printf(struct pcol_buf *b, const char *fmt, ...)
+    __attribute__((format(printf, 2, 3)));
 /* Appends `s` as a quoted JSON string (quotes, backslashes and control
  * characters escaped; other bytes as they are). */
 void pcol_buf_json_string(struct pcol_buf *b, const char *s);

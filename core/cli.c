@@ -27,10 +27,9 @@ int pcol_cli_parse_size(const char *s, size_t *out)
         const char *suffix;
         uint64_t mul;
     } units[] = {
-        {"", 1},          {"B", 1},
-        {"K", 1u << 10},  {"KiB", 1u << 10}, {"KB", 1000},
-        {"M", 1u << 20},  {"MiB", 1u << 20}, {"MB", 1000000},
-        {"G", 1u << 30},  {"GiB", 1u << 30}, {"GB", 1000000000},
+        {"", 1},         {"B", 1},          {"K", 1u << 10},    {"KiB", 1u << 10},
+        {"KB", 1000},    {"M", 1u << 20},   {"MiB", 1u << 20},  {"MB", 1000000},
+        {"G", 1u << 30}, {"GiB", 1u << 30}, {"GB", 1000000000},
     };
     unsigned long long v;
     char *end;

@@ -92,7 +92,8 @@ static int parse_convert_args(const struct pcol_command *c, int argc, char **arg
             }
         } else if (pcol_cli_take_opt(argc, argv, &i, "--max-size", &v)) {
             if (!v || pcol_cli_parse_size(v, &a->max_size) < 0) {
-                pcol_cli_usage_error(c, "--max-size: bad size '%s' (e.g. 1048576, 64MiB)", v ? v : "");
+                pcol_cli_usage_error(c, "--max-size: bad size '%s' (e.g. 1048576, 64MiB)",
+                                     v ? v : "");
                 return -1;
             }
         } else {
@@ -393,8 +394,7 @@ static void warn_dropped(const struct outputs *o)
         fprintf(stderr, " and");
     }
     if (o->dropped_timestamps) {
-        fprintf(stderr, " %llu per-sample timestamps",
-                (unsigned long long)o->dropped_timestamps);
+        fprintf(stderr, " %llu per-sample timestamps", (unsigned long long)o->dropped_timestamps);
     }
     fprintf(stderr, "; they were dropped\n");
 }
@@ -457,9 +457,9 @@ int pcol_cmd_convert(int argc, char **argv)
     if (read_input(a.in, &in, &err) < 0) {
         goto fail;
     }
-    from = a.from != PCOL_FMT_UNKNOWN ? a.from
-                                      : pcol_format_detect(in.p, in.len,
-                                                           strcmp(a.in, "-") ? a.in : NULL);
+    from = a.from != PCOL_FMT_UNKNOWN
+               ? a.from
+               : pcol_format_detect(in.p, in.len, strcmp(a.in, "-") ? a.in : NULL);
     if (from == PCOL_FMT_UNKNOWN) {
         pcol_err_set(&err, PCOL_EINVAL,
                      "cannot tell the input format (not pprof, OTLP protobuf or OTLP/JSON); "

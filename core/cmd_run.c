@@ -163,7 +163,8 @@ int pcol_cmd_components(int argc, char **argv)
         pcol_registry_each(list_one, &l);
         if (!l.found) {
             if (markdown) {
-                pcol_buf_puts(&md, "None built in; external plugins (`plugins:`) can add them.\n\n");
+                pcol_buf_puts(&md,
+                              "None built in; external plugins (`plugins:`) can add them.\n\n");
             } else {
                 printf("  (none built in)\n");
             }
@@ -180,8 +181,7 @@ static void describe_one(const struct pcol_component_def *def, void *data)
 {
     struct listing *l = data;
 
-    if (strcmp(def->name, l->only) ||
-        ((int)l->kind >= 0 && def->kind != (uint32_t)l->kind)) {
+    if (strcmp(def->name, l->only) || ((int)l->kind >= 0 && def->kind != (uint32_t)l->kind)) {
         return;
     }
     if (l->found++) {
@@ -219,8 +219,10 @@ int pcol_cmd_describe(int argc, char **argv)
     }
     pcol_registry_each(describe_one, &l);
     if (!l.found) {
-        fprintf(stderr, "profcol: describe: unknown component type '%s' (see 'profcol "
-                        "components')\n", argv[1]);
+        fprintf(stderr,
+                "profcol: describe: unknown component type '%s' (see 'profcol "
+                "components')\n",
+                argv[1]);
         return PCOL_CLI_BAD;
     }
     return 0;

@@ -181,8 +181,8 @@ static int wire_check_field(const ProtobufCMessageDescriptor *d, const ProtobufC
                             d->short_name, f->name, f->id, wt, want);
     }
     if (packed && !packed_body_ok(f->type, body, blen)) {
-        return pcol_err_set(err, PCOL_EINVAL, "byte %zu: %s.%s: packed list is cut short",
-                            body_at, d->short_name, f->name);
+        return pcol_err_set(err, PCOL_EINVAL, "byte %zu: %s.%s: packed list is cut short", body_at,
+                            d->short_name, f->name);
     }
     if (f->type != PROTOBUF_C_TYPE_MESSAGE || (!all && !is_deep(f->descriptor))) {
         return 0;
@@ -237,17 +237,18 @@ static int wire_check(const ProtobufCMessageDescriptor *d, const uint8_t *p, siz
             }
             break;
         default:
-            return pcol_err_set(err, PCOL_EINVAL, "byte %zu: %s.%s (field %u) uses wire type %u, "
-                                "which is not supported", base + tag_at, d->short_name,
-                                f ? f->name : "?", num, wt);
+            return pcol_err_set(err, PCOL_EINVAL,
+                                "byte %zu: %s.%s (field %u) uses wire type %u, "
+                                "which is not supported",
+                                base + tag_at, d->short_name, f ? f->name : "?", num, wt);
         }
         if (!n) {
             return pcol_err_set(err, PCOL_EINVAL, "byte %zu: %s.%s (field %u) is truncated",
                                 base + tag_at, d->short_name, f ? f->name : "?", num);
         }
         if (f) {
-            rc = wire_check_field(d, f, wt, p + body, blen, base + tag_at, base + body, depth,
-                                  all, err);
+            rc = wire_check_field(d, f, wt, p + body, blen, base + tag_at, base + body, depth, all,
+                                  err);
             if (rc) {
                 return rc;
             }
@@ -266,8 +267,8 @@ int pcol_otlp_decode(struct pcol_batch *b, const uint8_t *buf, size_t len, struc
     pthread_once(&types.once, init_types);
     rc = wire_check(&PCOL_PB_REQUEST_DESC, buf, len, 0, 0, false, err);
     if (!rc) {
-        req = (pcol_pb_export_request *)protobuf_c_message_unpack(&PCOL_PB_REQUEST_DESC, &al,
-                                                                  len, buf);
+        req = (pcol_pb_export_request *)protobuf_c_message_unpack(&PCOL_PB_REQUEST_DESC, &al, len,
+                                                                  buf);
     }
     if (!req) {
         /* The full walk names the first fault in byte order, whichever step
@@ -276,7 +277,8 @@ int pcol_otlp_decode(struct pcol_batch *b, const uint8_t *buf, size_t len, struc
         if (full || rc) {
             return full ? full : rc;
         }
-        return pcol_err_set(err, PCOL_EINVAL, "protobuf-c could not unpack the "
+        return pcol_err_set(err, PCOL_EINVAL,
+                            "protobuf-c could not unpack the "
                             "ExportProfilesServiceRequest (malformed value)");
     }
     return pcol__otlp_from_pb(b, req, true, err);

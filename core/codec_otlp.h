@@ -21,8 +21,7 @@ void pcol_otlp_encode(const struct pcol_batch *b, struct pcol_buf *out);
 /* OTLP/JSON: lowerCamelCase names (snake_case accepted on input), 64-bit
  * integers as strings (numbers accepted), hex trace/span/profile ids,
  * base64 for other bytes. The encoder writes one line with no newline. */
-int pcol_otlp_json_decode(struct pcol_batch *b, const char *json, size_t len,
-                          struct pcol_err *err);
+int pcol_otlp_json_decode(struct pcol_batch *b, const char *json, size_t len, struct pcol_err *err);
 void pcol_otlp_json_encode(const struct pcol_batch *b, struct pcol_buf *out);
 
 #endif

@@ -58,7 +58,7 @@ static const void *bytes_in(struct dec *st, const ProtobufCBinaryData *d)
     return st->borrow ? d->data : pcol_arena_memdup(st->b->arena, d->data, d->len);
 }
 
-static int kv_from_pb(struct dec *st, const PB_C(KeyValue) *kv, struct pcol_kv *out,
+static int kv_from_pb(struct dec *st, const PB_C(KeyValue) * kv, struct pcol_kv *out,
                       unsigned depth)
 {
     int rc;
@@ -78,7 +78,7 @@ static int kv_from_pb(struct dec *st, const PB_C(KeyValue) *kv, struct pcol_kv *
     return pcol__otlp_value_from_pb(st, kv->value, &out->value, depth);
 }
 
-int pcol__otlp_value_from_pb(struct dec *st, const PB_C(AnyValue) *av, struct pcol_value *out,
+int pcol__otlp_value_from_pb(struct dec *st, const PB_C(AnyValue) * av, struct pcol_value *out,
                              unsigned depth)
 {
     struct pcol_arena *a = st->b->arena;
@@ -255,8 +255,10 @@ int pcol__otlp_attr_list(struct dec *st, const int32_t *v, size_t n)
     reserve_tmp(st, n);
     for (i = 0; i < n; i++) {
         if (v[i] < 0 || (uint32_t)v[i] >= st->n_attr) {
-            return fail(st, "attribute_indices[%zu] = %d out of range (attribute_table has %u "
-                        "entries)", i, v[i], st->n_attr);
+            return fail(st,
+                        "attribute_indices[%zu] = %d out of range (attribute_table has %u "
+                        "entries)",
+                        i, v[i], st->n_attr);
         }
         st->tmp[i] = st->attr[v[i]];
     }
@@ -279,7 +281,7 @@ static struct pcol_ilist intern_list(struct dec *st, char *const *v, size_t n)
     return l;
 }
 
-static int resource_fill(struct dec *st, struct pcol_resource *r, const PB_R(Resource) *res,
+static int resource_fill(struct dec *st, struct pcol_resource *r, const PB_R(Resource) * res,
                          unsigned level)
 {
     size_t i;
@@ -320,7 +322,7 @@ static int resource_fill(struct dec *st, struct pcol_resource *r, const PB_R(Res
     return 0;
 }
 
-static int scope_fill(struct dec *st, struct pcol_scope *s, const PB_C(InstrumentationScope) *sc,
+static int scope_fill(struct dec *st, struct pcol_scope *s, const PB_C(InstrumentationScope) * sc,
                       const char *schema_url, unsigned level)
 {
     s->schema_url = intern(st, schema_url);
@@ -336,7 +338,7 @@ static int scope_fill(struct dec *st, struct pcol_scope *s, const PB_C(Instrumen
 
 /* `type` and `unit` name the two fields in error messages. */
 static int value_type(struct dec *st, const char *type, const char *unit,
-                      const PB_P(ValueType) *vt, struct pcol_value_type *out)
+                      const PB_P(ValueType) * vt, struct pcol_value_type *out)
 {
     int rc;
 
@@ -350,7 +352,7 @@ static int value_type(struct dec *st, const char *type, const char *unit,
     return str_idx(st, unit, vt->unit_strindex, &out->unit);
 }
 
-static int sample_from_pb(struct dec *st, struct pcol_profile *p, const PB_P(Sample) *ps)
+static int sample_from_pb(struct dec *st, struct pcol_profile *p, const PB_P(Sample) * ps)
 {
     struct pcol_batch *b = st->b;
     struct pcol_sample *s = &p->samples[p->n_samples];
@@ -366,8 +368,7 @@ static int sample_from_pb(struct dec *st, struct pcol_profile *p, const PB_P(Sam
         (rc = pcol__otlp_attr_list(st, ps->attribute_indices, ps->n_attribute_indices))) {
         return rc;
     }
-    if (ps->n_values && ps->n_timestamps_unix_nano &&
-        ps->n_values != ps->n_timestamps_unix_nano) {
+    if (ps->n_values && ps->n_timestamps_unix_nano && ps->n_values != ps->n_timestamps_unix_nano) {
         return fail(st, "%zu values but %zu timestamps_unix_nano (when both are set they pair up)",
                     ps->n_values, ps->n_timestamps_unix_nano);
     }
@@ -378,9 +379,9 @@ static int sample_from_pb(struct dec *st, struct pcol_profile *p, const PB_P(Sam
         s->values = s->n_values ? ps->values : NULL;
         s->timestamps = s->n_timestamps ? ps->timestamps_unix_nano : NULL;
     } else {
-        s->values = s->n_values ? pcol_arena_memdup(b->arena, ps->values,
-                                                    s->n_values * sizeof(int64_t))
-                                : NULL;
+        s->values = s->n_values
+                        ? pcol_arena_memdup(b->arena, ps->values, s->n_values * sizeof(int64_t))
+                        : NULL;
         s->timestamps = s->n_timestamps ? pcol_arena_memdup(b->arena, ps->timestamps_unix_nano,
                                                             s->n_timestamps * sizeof(uint64_t))
                                         : NULL;
@@ -389,7 +390,7 @@ static int sample_from_pb(struct dec *st, struct pcol_profile *p, const PB_P(Sam
     return 0;
 }
 
-static int profile_from_pb(struct dec *st, struct pcol_scope *sc, const PB_P(Profile) *pp,
+static int profile_from_pb(struct dec *st, struct pcol_scope *sc, const PB_P(Profile) * pp,
                            unsigned level)
 {
     struct pcol_batch *b = st->b;
@@ -429,7 +430,7 @@ static int profile_from_pb(struct dec *st, struct pcol_scope *sc, const PB_P(Pro
     return 0;
 }
 
-static int resource_profiles_from_pb(struct dec *st, const PB_P(ResourceProfiles) *rp, long ri)
+static int resource_profiles_from_pb(struct dec *st, const PB_P(ResourceProfiles) * rp, long ri)
 {
     struct pcol_resource *r = pcol_batch_add_resource(st->b);
     struct pcol_scope *s;
@@ -503,7 +504,7 @@ int pcol__otlp_context_from_json(struct pcol_batch *b, const char *json, size_t 
                                  struct pcol_err *err)
 {
     struct pcol_arena *a = pcol_arena_create(0);
-    const PB_P(ResourceProfiles) *rp;
+    const PB_P(ResourceProfiles) * rp;
     const PB_P(ScopeProfiles) *sp = NULL;
     ProtobufCMessage *m;
     struct dec st;
@@ -513,15 +514,14 @@ int pcol__otlp_context_from_json(struct pcol_batch *b, const char *json, size_t 
     st.no_dict = true;
     st.str = new_map(0, &st.n_str);
     rc = pcol_pbjson_decode(
-        &opentelemetry__proto__profiles__v1development__resource_profiles__descriptor, json, len,
-        a, &m, err);
+        &opentelemetry__proto__profiles__v1development__resource_profiles__descriptor, json, len, a,
+        &m, err);
     if (rc) {
         goto out;
     }
     rp = (const PB_P(ResourceProfiles) *)m;
     if (rp->n_scope_profiles > 1) {
-        rc = fail(&st, "context JSON holds %zu scopeProfiles, expected one",
-                  rp->n_scope_profiles);
+        rc = fail(&st, "context JSON holds %zu scopeProfiles, expected one", rp->n_scope_profiles);
         goto out;
     }
     sp = rp->n_scope_profiles ? rp->scope_profiles[0] : NULL;

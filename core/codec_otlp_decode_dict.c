@@ -174,7 +174,7 @@ static int mappings_from_pb(struct dec *st, PB_P(Mapping) *const *tab, size_t n)
     return 0;
 }
 
-static int lines_from_pb(struct dec *st, const PB_P(Location) *l)
+static int lines_from_pb(struct dec *st, const PB_P(Location) * l)
 {
     size_t k;
     int rc = check_count(st, "lines", l->n_lines);
@@ -222,8 +222,8 @@ static int locations_from_pb(struct dec *st, PB_P(Location) *const *tab, size_t 
             }
             continue;
         }
-        if ((rc = remap(st, "mapping_index", l->mapping_index, st->map, st->n_map,
-                        "mapping_table", &e.mapping)) ||
+        if ((rc = remap(st, "mapping_index", l->mapping_index, st->map, st->n_map, "mapping_table",
+                        &e.mapping)) ||
             (rc = lines_from_pb(st, l)) ||
             (rc = pcol__otlp_attr_list(st, l->attribute_indices, l->n_attribute_indices))) {
             return rc;
@@ -237,9 +237,9 @@ static int locations_from_pb(struct dec *st, PB_P(Location) *const *tab, size_t 
         st->loc[i] = add_entry(st, t, &e);
         if ((uint32_t)st->loc[i] == before) {
             slot = &PCOL_TABLE_AT(*t, struct pcol_location, before);
-            slot->lines = e.n_lines ? pcol_arena_memdup(b->arena, e.lines,
-                                                        e.n_lines * sizeof(*e.lines))
-                                    : NULL;
+            slot->lines = e.n_lines
+                              ? pcol_arena_memdup(b->arena, e.lines, e.n_lines * sizeof(*e.lines))
+                              : NULL;
             slot->attrs = pcol_ilist_dup(b, e.attrs.v, e.attrs.n);
         }
     }
@@ -269,8 +269,10 @@ static int stacks_from_pb(struct dec *st, PB_P(Stack) *const *tab, size_t n)
         for (k = 0; k < s->n_location_indices; k++) {
             int32_t v = s->location_indices[k];
             if (v < 0 || (uint32_t)v >= st->n_loc) {
-                return fail(st, "location_indices[%zu] = %d out of range (location_table has %u "
-                            "entries)", k, v, st->n_loc);
+                return fail(st,
+                            "location_indices[%zu] = %d out of range (location_table has %u "
+                            "entries)",
+                            k, v, st->n_loc);
             }
             st->tmp[k] = st->loc[v];
         }
@@ -286,13 +288,13 @@ static int stacks_from_pb(struct dec *st, PB_P(Stack) *const *tab, size_t n)
 
 static bool is_fresh(const struct pcol_dict *t)
 {
-    return t->strings.n == 1 && t->mappings.n == 1 && t->locations.n == 1 &&
-           t->functions.n == 1 && t->links.n == 1 && t->attrs.n == 1 && t->stacks.n == 1;
+    return t->strings.n == 1 && t->mappings.n == 1 && t->locations.n == 1 && t->functions.n == 1 &&
+           t->links.n == 1 && t->attrs.n == 1 && t->stacks.n == 1;
 }
 
 /* Sizes a fresh batch's tables once (strings: room for the few the
  * resources and scopes add). */
-static void reserve(struct dec *st, const PB_P(ProfilesDictionary) *d)
+static void reserve(struct dec *st, const PB_P(ProfilesDictionary) * d)
 {
     struct pcol_batch *b = st->b;
 
@@ -306,7 +308,7 @@ static void reserve(struct dec *st, const PB_P(ProfilesDictionary) *d)
 }
 
 /* Order matters: each table refers only to tables mapped before it. */
-int pcol__otlp_dict_from_pb(struct dec *st, const PB_P(ProfilesDictionary) *d)
+int pcol__otlp_dict_from_pb(struct dec *st, const PB_P(ProfilesDictionary) * d)
 {
     static const PB_P(ProfilesDictionary) empty =
         OPENTELEMETRY__PROTO__PROFILES__V1DEVELOPMENT__PROFILES_DICTIONARY__INIT;

@@ -54,7 +54,7 @@ struct dec {
 /* Sets st->err to the message prefixed with the current path; returns
  * PCOL_EINVAL. */
 int pcol__otlp_vfail(struct dec *st, const char *fmt, va_list ap);
-int pcol__otlp_value_from_pb(struct dec *st, const PB_C(AnyValue) *av, struct pcol_value *out,
+int pcol__otlp_value_from_pb(struct dec *st, const PB_C(AnyValue) * av, struct pcol_value *out,
                              unsigned depth);
 /* Maps an attribute_indices list into st->tmp, checking each index and that
  * no two entries share a key. */
@@ -63,7 +63,7 @@ int pcol__otlp_attr_list(struct dec *st, const int32_t *v, size_t n);
 /* ---- defined in codec_otlp_decode_dict.c -------------------------------- */
 
 /* Maps every dictionary table of the request into the batch. */
-int pcol__otlp_dict_from_pb(struct dec *st, const PB_P(ProfilesDictionary) *d);
+int pcol__otlp_dict_from_pb(struct dec *st, const PB_P(ProfilesDictionary) * d);
 
 /* ---- small helpers both halves use --------------------------------------- */
 
@@ -91,8 +91,10 @@ static inline int bad_index(struct dec *st, const char *field, int64_t v, uint32
                             const char *table)
 {
     if (st->no_dict) {
-        return fail(st, "%s %" PRId64 " has no string table to point into (context JSON takes "
-                    "plain strings)", field, v);
+        return fail(st,
+                    "%s %" PRId64 " has no string table to point into (context JSON takes "
+                    "plain strings)",
+                    field, v);
     }
     return fail(st, "%s %" PRId64 " out of range (%s has %u entries)", field, v, table, n);
 }

@@ -54,10 +54,10 @@ static void *msg_array(struct pcol_arena *a, size_t n, const void *init, size_t 
     return v;
 }
 
-static PB_C(KeyValue) **kvs_to_pb(struct enc *e, const struct pcol_kv *kv, uint32_t n,
-                                  bool strindex);
+static PB_C(KeyValue) *
+    *kvs_to_pb(struct enc *e, const struct pcol_kv *kv, uint32_t n, bool strindex);
 
-static void value_to_pb(struct enc *e, const struct pcol_value *v, PB_C(AnyValue) *out,
+static void value_to_pb(struct enc *e, const struct pcol_value *v, PB_C(AnyValue) * out,
                         bool strindex)
 {
     uint32_t i;
@@ -119,9 +119,9 @@ static void value_to_pb(struct enc *e, const struct pcol_value *v, PB_C(AnyValue
 }
 
 /* An AnyValue for a single field, or NULL for the empty value. */
-static PB_C(AnyValue) *value_msg(struct enc *e, const struct pcol_value *v, bool strindex)
+static PB_C(AnyValue) * value_msg(struct enc *e, const struct pcol_value *v, bool strindex)
 {
-    PB_C(AnyValue) *out;
+    PB_C(AnyValue) * out;
 
     if (v->kind == PCOL_VAL_EMPTY) {
         return NULL;
@@ -131,8 +131,8 @@ static PB_C(AnyValue) *value_msg(struct enc *e, const struct pcol_value *v, bool
     return out;
 }
 
-static PB_C(KeyValue) **kvs_to_pb(struct enc *e, const struct pcol_kv *kv, uint32_t n,
-                                  bool strindex)
+static PB_C(KeyValue) *
+    *kvs_to_pb(struct enc *e, const struct pcol_kv *kv, uint32_t n, bool strindex)
 {
     PB_C(KeyValue) **out = msg_array(e->a, n, &keyvalue_init, sizeof(PB_C(KeyValue)));
     uint32_t i;
@@ -148,7 +148,7 @@ static PB_C(KeyValue) **kvs_to_pb(struct enc *e, const struct pcol_kv *kv, uint3
     return out;
 }
 
-static PB_P(ProfilesDictionary) *dict_to_pb(struct enc *e)
+static PB_P(ProfilesDictionary) * dict_to_pb(struct enc *e)
 {
     static const PB_P(ProfilesDictionary) dict_init =
         OPENTELEMETRY__PROTO__PROFILES__V1DEVELOPMENT__PROFILES_DICTIONARY__INIT;
@@ -249,11 +249,11 @@ static PB_P(ProfilesDictionary) *dict_to_pb(struct enc *e)
     return d;
 }
 
-static PB_R(Resource) *resource_to_pb(struct enc *e, const struct pcol_resource *r)
+static PB_R(Resource) * resource_to_pb(struct enc *e, const struct pcol_resource *r)
 {
     static const PB_R(Resource) init = OPENTELEMETRY__PROTO__RESOURCE__V1__RESOURCE__INIT;
     static const PB_R(EntityRef) ref_init = OPENTELEMETRY__PROTO__RESOURCE__V1__ENTITY_REF__INIT;
-    PB_R(Resource) *o;
+    PB_R(Resource) * o;
     uint32_t i, k;
 
     if (!r->n_attrs && !r->dropped_attributes_count && !r->n_entity_refs) {
@@ -285,11 +285,11 @@ static PB_R(Resource) *resource_to_pb(struct enc *e, const struct pcol_resource 
     return o;
 }
 
-static PB_C(InstrumentationScope) *scope_to_pb(struct enc *e, const struct pcol_scope *s)
+static PB_C(InstrumentationScope) * scope_to_pb(struct enc *e, const struct pcol_scope *s)
 {
     static const PB_C(InstrumentationScope) init =
         OPENTELEMETRY__PROTO__COMMON__V1__INSTRUMENTATION_SCOPE__INIT;
-    PB_C(InstrumentationScope) *o;
+    PB_C(InstrumentationScope) * o;
 
     if (!s->name && !s->version && !s->n_attrs && !s->dropped_attributes_count) {
         return NULL;
@@ -304,7 +304,7 @@ static PB_C(InstrumentationScope) *scope_to_pb(struct enc *e, const struct pcol_
     return o;
 }
 
-static PB_P(ValueType) *value_type_to_pb(struct enc *e, struct pcol_value_type vt)
+static PB_P(ValueType) * value_type_to_pb(struct enc *e, struct pcol_value_type vt)
 {
     static const PB_P(ValueType) init =
         OPENTELEMETRY__PROTO__PROFILES__V1DEVELOPMENT__VALUE_TYPE__INIT;
@@ -316,7 +316,7 @@ static PB_P(ValueType) *value_type_to_pb(struct enc *e, struct pcol_value_type v
     return o;
 }
 
-static void profile_to_pb(struct enc *e, const struct pcol_profile *p, PB_P(Profile) *o)
+static void profile_to_pb(struct enc *e, const struct pcol_profile *p, PB_P(Profile) * o)
 {
     static const PB_P(Sample) sample_init =
         OPENTELEMETRY__PROTO__PROFILES__V1DEVELOPMENT__SAMPLE__INIT;
@@ -354,7 +354,7 @@ static void profile_to_pb(struct enc *e, const struct pcol_profile *p, PB_P(Prof
     }
 }
 
-static PB_P(ScopeProfiles) **scopes_to_pb(struct enc *e, const struct pcol_resource *r)
+static PB_P(ScopeProfiles) * *scopes_to_pb(struct enc *e, const struct pcol_resource *r)
 {
     static const PB_P(ScopeProfiles) init =
         OPENTELEMETRY__PROTO__PROFILES__V1DEVELOPMENT__SCOPE_PROFILES__INIT;

@@ -19,16 +19,18 @@ typedef Opentelemetry__Proto__Collector__Profiles__V1development__ExportProfiles
 /* The request's generated descriptor and initial value; their names alone are
  * wider than our 100 columns, hence the pasting. */
 #define PCOL_PB_CAT(a, b) a##b
-#define PCOL_PB_REQUEST_DESC                                                  \
-    PCOL_PB_CAT(opentelemetry__proto__collector__profiles__v1development__, \
+#define PCOL_PB_REQUEST_DESC                                                                       \
+    PCOL_PB_CAT(opentelemetry__proto__collector__profiles__v1development__,                        \
                 export_profiles_service_request__descriptor)
-#define PCOL_PB_REQUEST_INIT                                                  \
-    PCOL_PB_CAT(OPENTELEMETRY__PROTO__COLLECTOR__PROFILES__V1DEVELOPMENT__, \
+#define PCOL_PB_REQUEST_INIT                                                                       \
+    PCOL_PB_CAT(OPENTELEMETRY__PROTO__COLLECTOR__PROFILES__V1DEVELOPMENT__,                        \
                 EXPORT_PROFILES_SERVICE_REQUEST__INIT)
 
 /* A ProtobufCAllocator whose memory comes from arena `a` (free is a no-op). */
-#define PCOL_PB_ALLOCATOR(a) \
-    { pcol__arena_pb_alloc, pcol__arena_pb_free, (a) }
+#define PCOL_PB_ALLOCATOR(a)                                                                       \
+    {                                                                                              \
+        pcol__arena_pb_alloc, pcol__arena_pb_free, (a)                                             \
+    }
 
 /* Whether p[0..n) is all zero bytes: an unset trace, span or profile id. */
 static inline bool pcol__all_zero(const uint8_t *p, size_t n)

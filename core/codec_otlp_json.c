@@ -13,8 +13,7 @@
 #include "codec_otlp.h"
 #include "codec_otlp_internal.h"
 
-int pcol_otlp_json_decode(struct pcol_batch *b, const char *json, size_t len,
-                          struct pcol_err *err)
+int pcol_otlp_json_decode(struct pcol_batch *b, const char *json, size_t len, struct pcol_err *err)
 {
     ProtobufCMessage *m;
     int rc;

@@ -24,8 +24,8 @@
 #define PCOL_PPROF_DEFAULT_MAX_SIZE (256u * 1024 * 1024)
 
 struct pcol_pprof_decode_opts {
-    size_t max_decompressed;     /* 0: PCOL_PPROF_DEFAULT_MAX_SIZE */
-    bool keep_original;          /* store the input bytes as original_payload ("pprof") */
+    size_t max_decompressed; /* 0: PCOL_PPROF_DEFAULT_MAX_SIZE */
+    bool keep_original;      /* store the input bytes as original_payload ("pprof") */
 };
 
 /* Decodes one pprof profile (gzip detected by magic, else raw protobuf) and
@@ -37,10 +37,10 @@ int pcol_pprof_decode(struct pcol_batch *b, const uint8_t *buf, size_t len,
 
 /* What the encoder tells the caller about each pprof it produces. */
 struct pcol_pprof_meta {
-    uint32_t resource;          /* index into b->resources */
-    uint32_t scope;             /* index into that resource's scopes */
-    uint32_t first_profile;     /* index of the first OTLP profile in the group */
-    uint32_t n_profiles;        /* OTLP profiles merged into this pprof */
+    uint32_t resource;      /* index into b->resources */
+    uint32_t scope;         /* index into that resource's scopes */
+    uint32_t first_profile; /* index of the first OTLP profile in the group */
+    uint32_t n_profiles;    /* OTLP profiles merged into this pprof */
     uint64_t time_unix_nano;
     /* OTel data pprof cannot carry, counted so callers can log it once. */
     uint64_t dropped_attributes; /* sample attributes of types pprof lacks */
@@ -48,9 +48,9 @@ struct pcol_pprof_meta {
 };
 
 struct pcol_pprof_encode_opts {
-    bool gzip;          /* gzip the output (what `profcol convert` does by default) */
-    int gzip_level;     /* 0: fast default */
-    bool use_original;  /* emit original_payload bytes verbatim when present */
+    bool gzip;         /* gzip the output (what `profcol convert` does by default) */
+    int gzip_level;    /* 0: fast default */
+    bool use_original; /* emit original_payload bytes verbatim when present */
 };
 
 /* Called once per pprof profile; `data` is only valid during the call.

@@ -21,7 +21,7 @@
 #include <string.h>
 
 #define CONTEXT_PREFIX "otel.resource_profiles "
-#define COMMENT_KEY    "pprof.profile.comment"
+#define COMMENT_KEY "pprof.profile.comment"
 
 struct stamp {
     uint32_t gen;
@@ -271,8 +271,7 @@ static Perftools__Profiles__Label *value_label(struct enc *e, int64_t key,
         l = new_label(e, key);
         l->str = push_str(e, pcol_arena_sprintf(e->a, "%.17g", v->u.d));
         return l;
-    default:
-        return NULL;
+    default: return NULL;
     }
 }
 

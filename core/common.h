@@ -18,12 +18,12 @@
 
 enum {
     PCOL_OK = 0,
-    PCOL_EINVAL = -22,   /* malformed input: bad bytes, bad index, bad value */
-    PCOL_ERANGE = -34,   /* input over a configured limit */
-    PCOL_ENOTSUP = -95,  /* well-formed but not supported (e.g. legacy pprof) */
-    PCOL_EIO = -5,       /* file or socket error; errno-style detail in the message */
-    PCOL_ENOENT = -2,    /* named thing does not exist */
-    PCOL_EBUSY = -16,    /* over a memory budget or queue limit: try again later */
+    PCOL_EINVAL = -22,  /* malformed input: bad bytes, bad index, bad value */
+    PCOL_ERANGE = -34,  /* input over a configured limit */
+    PCOL_ENOTSUP = -95, /* well-formed but not supported (e.g. legacy pprof) */
+    PCOL_EIO = -5,      /* file or socket error; errno-style detail in the message */
+    PCOL_ENOENT = -2,   /* named thing does not exist */
+    PCOL_EBUSY = -16,   /* over a memory budget or queue limit: try again later */
 };
 
 #define PCOL_ERR_MAX 256
@@ -79,7 +79,7 @@ static inline void pcol_hex_encode(char *out, const uint8_t *p, size_t n)
 }
 
 #define PCOL_ARRAY_SIZE(a) (sizeof(a) / sizeof((a)[0]))
-#define PCOL_CONTAINER_OF(ptr, type, member) \
+#define PCOL_CONTAINER_OF(ptr, type, member)                                                       \
     ((type *)(void *)((char *)(ptr)-offsetof(type, member)))
 #define PCOL_UNUSED(x) ((void)(x))
 #define PCOL_LIKELY(x) __builtin_expect(!!(x), 1)

@@ -203,8 +203,8 @@ static int unzstd(const uint8_t *in, size_t n, size_t max, struct pcol_buf *out,
         if (out->len - start > max) {
             ZSTD_freeDStream(ds);
             out->len = start;
-            return pcol_err_set(err, PCOL_ERANGE,
-                                "zstd data decompresses to more than %zu bytes", max);
+            return pcol_err_set(err, PCOL_ERANGE, "zstd data decompresses to more than %zu bytes",
+                                max);
         }
         if (ib.pos == ib.size && ob.pos == 0 && rc != 0) {
             ZSTD_freeDStream(ds);
@@ -230,7 +230,6 @@ int pcol_decompress(enum pcol_encoding enc, const uint8_t *in, size_t n, size_t 
         return 0;
     }
 }
-
 
 void pcol_compress(enum pcol_encoding enc, int level, const uint8_t *in, size_t n,
                    struct pcol_buf *out)

@@ -15,7 +15,7 @@
 #include <string.h>
 #include <yaml.h>
 
-#define CFG_MAX_DEPTH 64                    /* deeper trees are hostile, not configs */
+#define CFG_MAX_DEPTH 64 /* deeper trees are hostile, not configs */
 #define CFG_MAX_FILE (16u * 1024 * 1024)
 
 /* ---- node helpers ------------------------------------------------------------- */
@@ -60,9 +60,9 @@ struct loader {
     struct pcol_arena *arena;
     struct pcol_diag *d;
     yaml_document_t *doc;
-    const char *file;                       /* arena copy */
+    const char *file; /* arena copy */
     bool expand;
-    const struct pcol_cfg_node **memo;      /* per document node: converted tree */
+    const struct pcol_cfg_node **memo; /* per document node: converted tree */
     unsigned char *state;
     struct pcol_buf scratch;
 };
@@ -116,18 +116,23 @@ static void expand_ref(struct loader *ld, const struct pcol_cfg_node *at, const 
         def_len = name_len - (size_t)(def - name);
         name_len = (size_t)(colon - name);
     } else if (colon && env_prefix) {
-        pcol_diag_add(ld->d, at, "invalid \"${%.*s}\" (expected ${env:NAME} or "
-                      "${env:NAME:-default})", (int)(n > 80 ? 80 : n), in);
+        pcol_diag_add(ld->d, at,
+                      "invalid \"${%.*s}\" (expected ${env:NAME} or "
+                      "${env:NAME:-default})",
+                      (int)(n > 80 ? 80 : n), in);
         return;
     } else if (colon) {
-        pcol_diag_add(ld->d, at, "config provider \"%.*s\" in \"${%.*s}\" is not supported "
-                      "(only ${env:NAME})", (int)(colon - in), in, (int)(n > 80 ? 80 : n), in);
+        pcol_diag_add(ld->d, at,
+                      "config provider \"%.*s\" in \"${%.*s}\" is not supported "
+                      "(only ${env:NAME})",
+                      (int)(colon - in), in, (int)(n > 80 ? 80 : n), in);
         return;
     }
     if (!is_env_name(name, name_len) || name_len >= sizeof(var)) {
-        pcol_diag_add(ld->d, at, "invalid environment variable name \"%.*s\" (letters, digits "
-                      "and '_', not starting with a digit)", (int)(name_len > 80 ? 80 : name_len),
-                      name);
+        pcol_diag_add(ld->d, at,
+                      "invalid environment variable name \"%.*s\" (letters, digits "
+                      "and '_', not starting with a digit)",
+                      (int)(name_len > 80 ? 80 : name_len), name);
         return;
     }
     memcpy(var, name, name_len);
@@ -138,8 +143,7 @@ static void expand_ref(struct loader *ld, const struct pcol_cfg_node *at, const 
     } else if (def) {
         pcol_buf_append(&ld->scratch, def, def_len);
     } else {
-        pcol_diag_warn(ld->d, at, "environment variable %s is not set; using an empty value",
-                       var);
+        pcol_diag_warn(ld->d, at, "environment variable %s is not set; using an empty value", var);
     }
 }
 
@@ -162,7 +166,8 @@ static void expand_scalar(struct loader *ld, struct pcol_cfg_node *n, const char
         }
         close = memchr(s + i + 2, '}', len - i - 2);
         if (!close) {
-            pcol_diag_add(ld->d, n, "\"${\" without a closing \"}\" (write \"$$\" for a "
+            pcol_diag_add(ld->d, n,
+                          "\"${\" without a closing \"}\" (write \"$$\" for a "
                           "literal \"$\")");
             break;
         }
@@ -240,8 +245,10 @@ static const struct pcol_cfg_node *convert_key(struct loader *ld, const struct p
         const struct pcol_cfg_node *first = map->pairs[i].key;
 
         if (strcmp(first->text, key->text) == 0) {
-            pcol_diag_add(ld->d, key, "duplicate key \"%.80s\" (first given at line %u, "
-                          "column %u)", key->text, first->line, first->col);
+            pcol_diag_add(ld->d, key,
+                          "duplicate key \"%.80s\" (first given at line %u, "
+                          "column %u)",
+                          key->text, first->line, first->col);
             return NULL;
         }
     }
@@ -298,8 +305,8 @@ static const struct pcol_cfg_node *convert(struct loader *ld, int id, unsigned d
         return NULL;
     }
     if (depth > CFG_MAX_DEPTH) {
-        pcol_diag_add(ld->d, new_node(ld, PCOL_NODE_SCALAR, yn),
-                      "nested more than %d levels deep", CFG_MAX_DEPTH);
+        pcol_diag_add(ld->d, new_node(ld, PCOL_NODE_SCALAR, yn), "nested more than %d levels deep",
+                      CFG_MAX_DEPTH);
         return NULL;
     }
     ld->state[ix] = NODE_BUSY;
@@ -334,9 +341,10 @@ static void syntax_error(struct pcol_diag *d, const yaml_parser_t *p, const char
         }
     }
     if (p->context) {
-        pcol_diag_at(d, PCOL_DIAG_ERROR, file, line, col, "invalid YAML: %s (%s at line %zu, "
-                     "column %zu)", problem, p->context, p->context_mark.line + 1,
-                     p->context_mark.column + 1);
+        pcol_diag_at(d, PCOL_DIAG_ERROR, file, line, col,
+                     "invalid YAML: %s (%s at line %zu, "
+                     "column %zu)",
+                     problem, p->context, p->context_mark.line + 1, p->context_mark.column + 1);
     } else {
         pcol_diag_at(d, PCOL_DIAG_ERROR, file, line, col, "invalid YAML: %s", problem);
     }
@@ -367,7 +375,9 @@ static const struct pcol_cfg_node *parse_yaml(struct pcol_arena *arena, const ch
                                               const char *text, size_t len, bool expand,
                                               struct pcol_diag *d)
 {
-    struct loader ld = {.arena = arena, .d = d, .expand = expand,
+    struct loader ld = {.arena = arena,
+                        .d = d,
+                        .expand = expand,
                         .file = pcol_arena_strndup(arena, file, strlen(file))};
     yaml_parser_t parser;
     yaml_document_t doc;
@@ -392,8 +402,12 @@ static const struct pcol_cfg_node *parse_yaml(struct pcol_arena *arena, const ch
     } else {
         struct pcol_cfg_node *empty = pcol_arena_calloc(arena, sizeof(*empty));
 
-        *empty = (struct pcol_cfg_node){.kind = PCOL_NODE_SCALAR, .file = ld.file, .line = 1,
-                                        .col = 1, .text = "", .is_null = true};
+        *empty = (struct pcol_cfg_node){.kind = PCOL_NODE_SCALAR,
+                                        .file = ld.file,
+                                        .line = 1,
+                                        .col = 1,
+                                        .text = "",
+                                        .is_null = true};
         root = empty;
     }
     only_document(&parser, &ld, text, len);
@@ -449,8 +463,7 @@ static const struct pcol_cfg_node *merge(struct pcol_arena *a, const struct pcol
         const struct pcol_cfg_pair *o = pcol__cfg_find_pair(over, base->pairs[i].key->text);
 
         pairs[n->count].key = o ? o->key : base->pairs[i].key;
-        pairs[n->count].value = o ? merge(a, base->pairs[i].value, o->value)
-                                  : base->pairs[i].value;
+        pairs[n->count].value = o ? merge(a, base->pairs[i].value, o->value) : base->pairs[i].value;
         n->count++;
     }
     for (i = 0; i < over->count; i++) {
@@ -475,8 +488,10 @@ static int load_text(struct pcol_config *cfg, const char *name, const char *text
         return 0;
     }
     if (root->kind != PCOL_NODE_MAPPING) {
-        pcol_diag_add(d, root, "a config must be a mapping (receivers:, exporters:, service: ...),"
-                      " not a %s", pcol_cfg_kind_name(root->kind));
+        pcol_diag_add(d, root,
+                      "a config must be a mapping (receivers:, exporters:, service: ...),"
+                      " not a %s",
+                      pcol_cfg_kind_name(root->kind));
         cfg->load_failed = true;
         return PCOL_EINVAL;
     }

@@ -35,10 +35,10 @@ enum pcol_diag_severity {
 
 struct pcol_diag_entry {
     enum pcol_diag_severity severity;
-    char *file;        /* NULL when the problem has no place in a file */
-    uint32_t line;     /* 1-based; 0 when unknown */
-    uint32_t col;      /* 1-based; 0 when unknown */
-    char *msg;         /* one line, no trailing newline */
+    char *file;    /* NULL when the problem has no place in a file */
+    uint32_t line; /* 1-based; 0 when unknown */
+    uint32_t col;  /* 1-based; 0 when unknown */
+    char *msg;     /* one line, no trailing newline */
 };
 
 /* Every problem found while loading, checking and applying a config. All of
@@ -59,9 +59,8 @@ void pcol_diag_add(struct pcol_diag *d, const struct pcol_cfg_node *at, const ch
 void pcol_diag_warn(struct pcol_diag *d, const struct pcol_cfg_node *at, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 /* Adds a message at an explicit place (file may be NULL, line/col 0). */
-void pcol_diag_at(struct pcol_diag *d, enum pcol_diag_severity sev, const char *file,
-                  uint32_t line, uint32_t col, const char *fmt, ...)
-    __attribute__((format(printf, 6, 7)));
+void pcol_diag_at(struct pcol_diag *d, enum pcol_diag_severity sev, const char *file, uint32_t line,
+                  uint32_t col, const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 /* Prints every message as `file:line:col: error: text`, ordered by file (in
  * order of first appearance), then by position; messages at the same place
  * keep the order they were added in. */
@@ -92,7 +91,7 @@ enum pcol_cfg_node_kind {
 };
 
 struct pcol_cfg_pair {
-    const struct pcol_cfg_node *key;    /* always a scalar */
+    const struct pcol_cfg_node *key; /* always a scalar */
     const struct pcol_cfg_node *value;
 };
 
@@ -101,7 +100,7 @@ struct pcol_cfg_pair {
 struct pcol_cfg_node {
     enum pcol_cfg_node_kind kind;
     const char *file;
-    uint32_t line, col;                 /* 1-based */
+    uint32_t line, col; /* 1-based */
     /* SCALAR: NUL-terminated text after ${...} expansion; `len` excludes the
      * NUL (a YAML "\0" escape can make strlen(text) < len). `is_null` is set
      * for plain `~`, `null` and empty values. */
@@ -161,24 +160,24 @@ const char *pcol_component_kind_name(enum pcol_component_kind kind);
 /* One entry of the top-level `receivers`, `processors` or `exporters`. */
 struct pcol_cfg_component {
     enum pcol_component_kind kind;
-    const char *id;                     /* "otlp/in" */
-    const char *type;                   /* "otlp" */
-    const char *name;                   /* "in", or "" when the id has no name */
-    const struct pcol_cfg_node *key;    /* where the id is written */
-    const struct pcol_cfg_node *node;   /* its settings as written, for the option
-                                         * engine (which reports a non-mapping) */
-    bool used;                          /* referenced by at least one pipeline */
+    const char *id;                   /* "otlp/in" */
+    const char *type;                 /* "otlp" */
+    const char *name;                 /* "in", or "" when the id has no name */
+    const struct pcol_cfg_node *key;  /* where the id is written */
+    const struct pcol_cfg_node *node; /* its settings as written, for the option
+                                       * engine (which reports a non-mapping) */
+    bool used;                        /* referenced by at least one pipeline */
 };
 
 /* One entry of `service.pipelines`: `refs[kind]` are the components of that
  * kind in the order the pipeline lists them. */
 struct pcol_cfg_pipeline {
-    const char *id;                     /* "profiles" or "profiles/NAME" */
-    const char *name;                   /* "NAME", or "" */
+    const char *id;   /* "profiles" or "profiles/NAME" */
+    const char *name; /* "NAME", or "" */
     const struct pcol_cfg_node *key;
     const struct pcol_cfg_component *const *refs[PCOL_COMPONENT_KINDS];
     size_t n_refs[PCOL_COMPONENT_KINDS];
-    uint64_t memory_limit;              /* bytes of batches in flight; 0 = unlimited */
+    uint64_t memory_limit; /* bytes of batches in flight; 0 = unlimited */
 };
 
 enum pcol_log_level { PCOL_LOG_DEBUG, PCOL_LOG_INFO, PCOL_LOG_WARN, PCOL_LOG_ERROR };
@@ -191,13 +190,13 @@ enum pcol_metrics_level {
 };
 
 struct pcol_telemetry_logs {
-    int level;                          /* enum pcol_log_level */
-    int encoding;                       /* enum pcol_log_encoding */
+    int level;    /* enum pcol_log_level */
+    int encoding; /* enum pcol_log_encoding */
 };
 
 struct pcol_telemetry_metrics {
     struct pcol_endpoint address;
-    int level;                          /* enum pcol_metrics_level */
+    int level; /* enum pcol_metrics_level */
 };
 
 /* service.telemetry, filled through the option engine (defaults: logs info
@@ -224,9 +223,8 @@ int pcol_config_check(struct pcol_config *cfg, struct pcol_diag *d);
  * paths (NULL when absent). */
 size_t pcol_config_components(const struct pcol_config *cfg, enum pcol_component_kind kind,
                               const struct pcol_cfg_component **list);
-const struct pcol_cfg_component *pcol_config_component(const struct pcol_config *cfg,
-                                                       enum pcol_component_kind kind,
-                                                       const char *id);
+const struct pcol_cfg_component *
+pcol_config_component(const struct pcol_config *cfg, enum pcol_component_kind kind, const char *id);
 size_t pcol_config_pipelines(const struct pcol_config *cfg, const struct pcol_cfg_pipeline **list);
 const struct pcol_telemetry_config *pcol_config_telemetry(const struct pcol_config *cfg);
 const struct pcol_service_config *pcol_config_service(const struct pcol_config *cfg);

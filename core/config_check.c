@@ -29,8 +29,8 @@ static bool no_entries(const struct pcol_cfg_node *n)
 
 static const char *const section_names[PCOL_COMPONENT_KINDS] = {"receivers", "processors",
                                                                 "exporters"};
-static const char *const top_keys[] = {"receivers", "processors", "exporters", "service",
-                                       "plugins", NULL};
+static const char *const top_keys[] = {"receivers", "processors", "exporters",
+                                       "service",   "plugins",    NULL};
 static const char *const service_keys[] = {"pipelines", "telemetry", "shutdown_timeout", NULL};
 static const char *const other_signals[] = {"traces", "metrics", "logs", NULL};
 
@@ -39,43 +39,64 @@ static const char *const log_encodings[] = {"console", "json", NULL};
 static const char *const metrics_levels[] = {"none", "basic", "normal", "detailed", NULL};
 
 static const struct pcol_option telemetry_logs_options[] = {
-    {.name = "level", .type = PCOL_OPT_ENUM, .def = "info", .enum_names = log_levels,
+    {.name = "level",
+     .type = PCOL_OPT_ENUM,
+     .def = "info",
+     .enum_names = log_levels,
      .offset = offsetof(struct pcol_telemetry_logs, level),
      .help = "Lowest severity profcol logs."},
-    {.name = "encoding", .type = PCOL_OPT_ENUM, .def = "console", .enum_names = log_encodings,
+    {.name = "encoding",
+     .type = PCOL_OPT_ENUM,
+     .def = "console",
+     .enum_names = log_encodings,
      .offset = offsetof(struct pcol_telemetry_logs, encoding),
      .help = "Log line format."},
     {0},
 };
 
 static const struct pcol_option telemetry_metrics_options[] = {
-    {.name = "address", .type = PCOL_OPT_ENDPOINT, .def = "localhost:8888",
+    {.name = "address",
+     .type = PCOL_OPT_ENDPOINT,
+     .def = "localhost:8888",
      .offset = offsetof(struct pcol_telemetry_metrics, address),
      .help = "Where profcol serves its own metrics (/metrics)."},
-    {.name = "level", .type = PCOL_OPT_ENUM, .def = "normal", .enum_names = metrics_levels,
+    {.name = "level",
+     .type = PCOL_OPT_ENUM,
+     .def = "normal",
+     .enum_names = metrics_levels,
      .offset = offsetof(struct pcol_telemetry_metrics, level),
      .help = "How many internal metrics to record."},
     {0},
 };
 
 static const struct pcol_option service_options[] = {
-    {.name = "shutdown_timeout", .type = PCOL_OPT_DURATION, .def = "10s", .min = "0",
+    {.name = "shutdown_timeout",
+     .type = PCOL_OPT_DURATION,
+     .def = "10s",
+     .min = "0",
      .offset = offsetof(struct pcol_service_config, shutdown_timeout),
      .help = "How long exporters may take to drain their queues when profcol stops."},
     {0},
 };
 
 static const struct pcol_option pipeline_options[] = {
-    {.name = "memory_limit", .type = PCOL_OPT_SIZE, .def = "256MiB",
+    {.name = "memory_limit",
+     .type = PCOL_OPT_SIZE,
+     .def = "256MiB",
      .offset = offsetof(struct pcol_cfg_pipeline, memory_limit),
      .help = "Bytes of profiles a pipeline may hold; over it receivers answer 503 (0: no limit)."},
     {0},
 };
 
 static const struct pcol_option telemetry_options[] = {
-    {.name = "logs", .type = PCOL_OPT_SECTION, .sub = telemetry_logs_options,
-     .offset = offsetof(struct pcol_telemetry_config, logs), .help = "profcol's own logs."},
-    {.name = "metrics", .type = PCOL_OPT_SECTION, .sub = telemetry_metrics_options,
+    {.name = "logs",
+     .type = PCOL_OPT_SECTION,
+     .sub = telemetry_logs_options,
+     .offset = offsetof(struct pcol_telemetry_config, logs),
+     .help = "profcol's own logs."},
+    {.name = "metrics",
+     .type = PCOL_OPT_SECTION,
+     .sub = telemetry_metrics_options,
      .offset = offsetof(struct pcol_telemetry_config, metrics),
      .help = "profcol's own metrics."},
     {0},
@@ -83,8 +104,7 @@ static const struct pcol_option telemetry_options[] = {
 
 const char *pcol_component_kind_name(enum pcol_component_kind kind)
 {
-    static const char *const names[PCOL_COMPONENT_KINDS] = {"receiver", "processor",
-                                                            "exporter"};
+    static const char *const names[PCOL_COMPONENT_KINDS] = {"receiver", "processor", "exporter"};
 
     return (unsigned)kind < PCOL_COMPONENT_KINDS ? names[kind] : "component";
 }
@@ -116,8 +136,8 @@ static void unknown_key(struct pcol_diag *d, const struct pcol_cfg_node *key, co
         pcol_diag_add(d, key, "unknown key \"%.80s\" in %s (did you mean \"%s\"?)", key->text,
                       where, s.best);
     } else {
-        pcol_diag_add(d, key, "unknown key \"%.80s\" in %s (expected one of: %s)", key->text,
-                      where, (const char *)all.p);
+        pcol_diag_add(d, key, "unknown key \"%.80s\" in %s (expected one of: %s)", key->text, where,
+                      (const char *)all.p);
     }
     pcol_buf_free(&all);
 }
@@ -151,13 +171,17 @@ static bool check_id(struct pcol_diag *d, const struct pcol_cfg_node *at, const 
     for (i = 0; i < tlen && (isalnum((unsigned char)id[i]) || id[i] == '_'); i++) {
     }
     if (tlen == 0 || tlen > 63 || i != tlen || !isalpha((unsigned char)id[0])) {
-        pcol_diag_add(d, at, "invalid %s id \"%.80s\": the type must start with a letter and "
-                      "hold only letters, digits and '_' (at most 63 characters)", what, id);
+        pcol_diag_add(d, at,
+                      "invalid %s id \"%.80s\": the type must start with a letter and "
+                      "hold only letters, digits and '_' (at most 63 characters)",
+                      what, id);
         return false;
     }
     if (slash && (!slash[1] || !valid_name(slash + 1))) {
-        pcol_diag_add(d, at, "invalid %s id \"%.80s\": the name after '/' must be non-empty "
-                      "and without spaces", what, id);
+        pcol_diag_add(d, at,
+                      "invalid %s id \"%.80s\": the name after '/' must be non-empty "
+                      "and without spaces",
+                      what, id);
         return false;
     }
     *type_len = tlen;
@@ -219,11 +243,12 @@ static void report_undefined(const struct pcol_config *cfg, struct pcol_diag *d,
     size_t i;
 
     for (other = 0; other < PCOL_COMPONENT_KINDS; other++) {
-        if (other != (int)kind && find_component(cfg, (enum pcol_component_kind)other,
-                                                 item->text)) {
-            pcol_diag_add(d, item, "pipeline \"%s\": %s \"%s\" is not defined under \"%s\" "
-                          "(it is a %s)", p->id, pcol_component_kind_name(kind), item->text,
-                          section_names[kind],
+        if (other != (int)kind &&
+            find_component(cfg, (enum pcol_component_kind)other, item->text)) {
+            pcol_diag_add(d, item,
+                          "pipeline \"%s\": %s \"%s\" is not defined under \"%s\" "
+                          "(it is a %s)",
+                          p->id, pcol_component_kind_name(kind), item->text, section_names[kind],
                           pcol_component_kind_name((enum pcol_component_kind)other));
             return;
         }
@@ -232,8 +257,8 @@ static void report_undefined(const struct pcol_config *cfg, struct pcol_diag *d,
     for (i = 0; i < cfg->n_comps[kind]; i++) {
         pcol_suggest_add(&s, cfg->comps[kind][i].id);
     }
-    pcol_diag_add(d, item, "pipeline \"%s\": %s \"%s\" is not defined under \"%s\"%s%s%s",
-                  p->id, pcol_component_kind_name(kind), item->text, section_names[kind],
+    pcol_diag_add(d, item, "pipeline \"%s\": %s \"%s\" is not defined under \"%s\"%s%s%s", p->id,
+                  pcol_component_kind_name(kind), item->text, section_names[kind],
                   s.best ? " (did you mean \"" : "", s.best ? s.best : "", s.best ? "\"?)" : "");
 }
 
@@ -286,22 +311,28 @@ static bool check_pipeline_id(struct pcol_diag *d, const struct pcol_cfg_node *k
 
     if (slen == 8 && memcmp(id, "profiles", 8) == 0) {
         if (slash && (!slash[1] || !valid_name(slash + 1))) {
-            pcol_diag_add(d, key, "invalid pipeline id \"%.80s\": the name after '/' must be "
-                          "non-empty and without spaces", id);
+            pcol_diag_add(d, key,
+                          "invalid pipeline id \"%.80s\": the name after '/' must be "
+                          "non-empty and without spaces",
+                          id);
             return false;
         }
         return true;
     }
     snprintf(signal, sizeof(signal), "%.*s", (int)slen, id);
     if (in_list(signal, other_signals)) {
-        pcol_diag_add(d, key, "pipeline \"%.80s\": profcol handles the profiles signal only, "
-                      "not %s", id, signal);
+        pcol_diag_add(d, key,
+                      "pipeline \"%.80s\": profcol handles the profiles signal only, "
+                      "not %s",
+                      id, signal);
         return false;
     }
     pcol_suggest_init(&s, signal);
     pcol_suggest_add(&s, "profiles");
-    pcol_diag_add(d, key, "invalid pipeline id \"%.80s\": expected \"profiles\" or "
-                  "\"profiles/NAME\"%s", id, s.best ? " (did you mean \"profiles\"?)" : "");
+    pcol_diag_add(d, key,
+                  "invalid pipeline id \"%.80s\": expected \"profiles\" or "
+                  "\"profiles/NAME\"%s",
+                  id, s.best ? " (did you mean \"profiles\"?)" : "");
     return false;
 }
 
@@ -351,8 +382,10 @@ static void check_pipeline(struct pcol_config *cfg, struct pcol_diag *d,
     p->name = strchr(p->id, '/') ? strchr(p->id, '/') + 1 : "";
     p->key = pair->key;
     if (!is_null_node(body) && body->kind != PCOL_NODE_MAPPING) {
-        pcol_diag_add(d, body, "pipeline \"%s\" must be a mapping with receivers, processors "
-                      "and exporters", p->id);
+        pcol_diag_add(d, body,
+                      "pipeline \"%s\" must be a mapping with receivers, processors "
+                      "and exporters",
+                      p->id);
         return;
     }
     for (i = 0; body && i < body->count; i++) {
@@ -400,7 +433,10 @@ static void check_service(struct pcol_config *cfg, struct pcol_diag *d)
         return;
     }
     if (is_null_node(pipes) || !pipes->count) {
-        pcol_diag_add(d, pipes ? pipes : sp ? sp->key : cfg->root,
+        pcol_diag_add(d,
+                      pipes ? pipes
+                      : sp  ? sp->key
+                            : cfg->root,
                       "no pipelines defined (add service.pipelines.profiles)");
         return;
     }
@@ -501,9 +537,8 @@ size_t pcol_config_components(const struct pcol_config *cfg, enum pcol_component
     return cfg->n_comps[kind];
 }
 
-const struct pcol_cfg_component *pcol_config_component(const struct pcol_config *cfg,
-                                                       enum pcol_component_kind kind,
-                                                       const char *id)
+const struct pcol_cfg_component *
+pcol_config_component(const struct pcol_config *cfg, enum pcol_component_kind kind, const char *id)
 {
     return (unsigned)kind < PCOL_COMPONENT_KINDS ? find_component(cfg, kind, id) : NULL;
 }

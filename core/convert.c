@@ -24,10 +24,8 @@ static const struct {
     enum pcol_format fmt;
 } format_names[] = {
     /* The first name of each format is its canonical one. */
-    {"pprof", PCOL_FMT_PPROF},
-    {"otlp", PCOL_FMT_OTLP},
-    {"otlp-json", PCOL_FMT_OTLP_JSON},
-    {"otlp_proto", PCOL_FMT_OTLP},
+    {"pprof", PCOL_FMT_PPROF},         {"otlp", PCOL_FMT_OTLP},
+    {"otlp-json", PCOL_FMT_OTLP_JSON}, {"otlp_proto", PCOL_FMT_OTLP},
     {"otlp_json", PCOL_FMT_OTLP_JSON},
 };
 
@@ -35,8 +33,8 @@ static const struct {
     const char *ext;
     enum pcol_format fmt;
 } format_exts[] = {
-    {".pprof", PCOL_FMT_PPROF},  {".prof", PCOL_FMT_PPROF}, {".pb", PCOL_FMT_PPROF},
-    {".binpb", PCOL_FMT_OTLP},   {".otlp", PCOL_FMT_OTLP},  {".json", PCOL_FMT_OTLP_JSON},
+    {".pprof", PCOL_FMT_PPROF}, {".prof", PCOL_FMT_PPROF}, {".pb", PCOL_FMT_PPROF},
+    {".binpb", PCOL_FMT_OTLP},  {".otlp", PCOL_FMT_OTLP},  {".json", PCOL_FMT_OTLP_JSON},
 };
 
 int pcol_format_parse(const char *name)
@@ -167,8 +165,8 @@ static size_t get_tag(const uint8_t *p, const uint8_t *end, uint64_t *field, uns
     }
     *field = tag >> 3;
     *wire = (unsigned)(tag & 7);
-    if (*field == 0 || *field > 536870911u || (*wire != 0 && *wire != 1 && *wire != 2 &&
-                                               *wire != 5)) {
+    if (*field == 0 || *field > 536870911u ||
+        (*wire != 0 && *wire != 1 && *wire != 2 && *wire != 5)) {
         return 0;
     }
     return k;
@@ -306,12 +304,9 @@ static int decode_plain(struct pcol_batch *b, enum pcol_format f, const uint8_t 
     struct pcol_pprof_decode_opts opts = {.max_decompressed = max};
 
     switch (f) {
-    case PCOL_FMT_PPROF:
-        return pcol_pprof_decode(b, p, n, &opts, err);
-    case PCOL_FMT_OTLP:
-        return pcol_otlp_decode(b, p, n, err);
-    case PCOL_FMT_OTLP_JSON:
-        return pcol_otlp_json_decode(b, (const char *)p, n, err);
+    case PCOL_FMT_PPROF: return pcol_pprof_decode(b, p, n, &opts, err);
+    case PCOL_FMT_OTLP: return pcol_otlp_decode(b, p, n, err);
+    case PCOL_FMT_OTLP_JSON: return pcol_otlp_json_decode(b, (const char *)p, n, err);
     default:
         return pcol_err_set(err, PCOL_EINVAL,
                             "unrecognised format (not pprof, OTLP protobuf or OTLP/JSON)");
@@ -331,7 +326,7 @@ int pcol_decode_any(struct pcol_batch *b, enum pcol_format f, const uint8_t *p, 
     if (f == PCOL_FMT_UNKNOWN) {
         f = pcol_format_detect(p, n, NULL);
     }
-    enc = pcol_is_gzip(p, n) ? PCOL_ENC_GZIP
+    enc = pcol_is_gzip(p, n)   ? PCOL_ENC_GZIP
           : pcol_is_zstd(p, n) ? PCOL_ENC_ZSTD
                                : PCOL_ENC_IDENTITY;
     /* The pprof decoder inflates gzip itself, straight into its arena. */

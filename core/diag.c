@@ -15,7 +15,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#define SUGGEST_MAX 64                      /* longer words get no suggestion */
+#define SUGGEST_MAX 64 /* longer words get no suggestion */
 
 /* ---- diagnostics ----------------------------------------------------------- */
 
@@ -69,8 +69,8 @@ void pcol_diag_add(struct pcol_diag *d, const struct pcol_cfg_node *at, const ch
     va_list ap;
 
     va_start(ap, fmt);
-    diag_vadd(d, PCOL_DIAG_ERROR, at ? at->file : NULL, at ? at->line : 0, at ? at->col : 0,
-              fmt, ap);
+    diag_vadd(d, PCOL_DIAG_ERROR, at ? at->file : NULL, at ? at->line : 0, at ? at->col : 0, fmt,
+              ap);
     va_end(ap);
 }
 
@@ -79,13 +79,13 @@ void pcol_diag_warn(struct pcol_diag *d, const struct pcol_cfg_node *at, const c
     va_list ap;
 
     va_start(ap, fmt);
-    diag_vadd(d, PCOL_DIAG_WARNING, at ? at->file : NULL, at ? at->line : 0,
-              at ? at->col : 0, fmt, ap);
+    diag_vadd(d, PCOL_DIAG_WARNING, at ? at->file : NULL, at ? at->line : 0, at ? at->col : 0, fmt,
+              ap);
     va_end(ap);
 }
 
-void pcol_diag_at(struct pcol_diag *d, enum pcol_diag_severity sev, const char *file,
-                  uint32_t line, uint32_t col, const char *fmt, ...)
+void pcol_diag_at(struct pcol_diag *d, enum pcol_diag_severity sev, const char *file, uint32_t line,
+                  uint32_t col, const char *fmt, ...)
 {
     va_list ap;
 

@@ -50,12 +50,12 @@ enum export_state {
 
 struct pcol_export {
     struct pcol__exporter_helper *h;
-    struct pcol_export *next;  /* the active list */
-    struct pcol_batch **srcs;  /* until encoded */
+    struct pcol_export *next; /* the active list */
+    struct pcol_batch **srcs; /* until encoded */
     uint32_t n_srcs, cap_srcs;
     struct pcol_buf payload;
     uint64_t profiles;
-    uint64_t units[N_SIZERS];  /* of the sources, held against the capacity */
+    uint64_t units[N_SIZERS]; /* of the sources, held against the capacity */
     uint64_t first_attempt_ms;
     uint32_t attempts;
     enum export_state state;
@@ -67,9 +67,9 @@ struct pcol_export {
 struct pcol__exporter_helper {
     struct pcol_instance *inst;
     const struct pcol_export_settings *cfg;
-    struct pcol__export_queue *queue;  /* waiting to start */
-    struct pcol_export *active;        /* started, not finished */
-    size_t in_flight;                  /* exports in the active list */
+    struct pcol__export_queue *queue; /* waiting to start */
+    struct pcol_export *active;       /* started, not finished */
+    size_t in_flight;                 /* exports in the active list */
     uint64_t in_flight_units[N_SIZERS];
     enum pcol_export_sizer sizer;
     uint64_t capacity; /* in sizer units */
@@ -143,8 +143,8 @@ struct pcol__exporter_helper *pcol__exporter_helper_create(struct pcol_instance 
     struct pcol__exporter_helper *h = pcol_xcalloc(1, sizeof(*h));
 
     h->inst = inst;
-    h->cfg = (const struct pcol_export_settings *)((const char *)inst->ctx +
-                                                    inst->def->settings_offset);
+    h->cfg =
+        (const struct pcol_export_settings *)((const char *)inst->ctx + inst->def->settings_offset);
     h->queue = pcol__export_queue_memory();
     h->consumers = h->cfg->sending_queue.num_consumers ? h->cfg->sending_queue.num_consumers : 1;
     if (h->cfg->sending_queue.enabled) {
@@ -570,8 +570,8 @@ void pcol_export_done(struct pcol_export *exp, enum pcol_export_result result,
         give_up(exp, detail ? detail : "retries exhausted");
         return;
     }
-    pcol_log(h->inst, PCOL_LOG_DEBUG, "attempt %u failed (%s); retrying in %llu ms",
-             exp->attempts, detail ? detail : "retryable", (unsigned long long)wait);
+    pcol_log(h->inst, PCOL_LOG_DEBUG, "attempt %u failed (%s); retrying in %llu ms", exp->attempts,
+             detail ? detail : "retryable", (unsigned long long)wait);
     if (!exp->timer_open) {
         uv_timer_init(h->inst->loop, &exp->timer);
         exp->timer_open = true;
@@ -609,8 +609,7 @@ static void deadline_fired(uv_timer_t *t)
 
     h->dropping = true;
     if (pending) {
-        pcol_log(h->inst, PCOL_LOG_WARN, "shutdown deadline passed: dropping %zu batches",
-                 pending);
+        pcol_log(h->inst, PCOL_LOG_WARN, "shutdown deadline passed: dropping %zu batches", pending);
     }
     drop_queued(h);
     /* finish() edits the active list, so restart the walk after each. */
@@ -768,12 +767,15 @@ struct pcol__export_queue *pcol__export_queue_memory(void)
 
 /* ---- option rows shared by every exporter ------------------------------------ */
 
-#define Q(field) offsetof(struct pcol_export_settings, sending_queue.field) - \
-                     offsetof(struct pcol_export_settings, sending_queue)
-#define B(field) offsetof(struct pcol_export_settings, sending_queue.batch.field) - \
-                     offsetof(struct pcol_export_settings, sending_queue.batch)
-#define R(field) offsetof(struct pcol_export_settings, retry_on_failure.field) - \
-                     offsetof(struct pcol_export_settings, retry_on_failure)
+#define Q(field)                                                                                   \
+    offsetof(struct pcol_export_settings, sending_queue.field) -                                   \
+        offsetof(struct pcol_export_settings, sending_queue)
+#define B(field)                                                                                   \
+    offsetof(struct pcol_export_settings, sending_queue.batch.field) -                             \
+        offsetof(struct pcol_export_settings, sending_queue.batch)
+#define R(field)                                                                                   \
+    offsetof(struct pcol_export_settings, retry_on_failure.field) -                                \
+        offsetof(struct pcol_export_settings, retry_on_failure)
 
 /* In enum pcol_export_sizer order. */
 static const char *const sizer_names[] = {"requests", "items", "bytes", NULL};
@@ -806,21 +808,20 @@ const struct pcol_option pcol__export_queue_options[] = {
     {"sizer", PCOL_OPT_ENUM, Q(sizer), "requests", NULL, NULL, sizer_names, 0, NULL, 0,
      "What queue_size counts: requests (batches as they arrive), items (profile samples) or "
      "bytes (memory the batches hold)."},
-    {"batch", PCOL_OPT_SECTION, Q(batch), NULL, NULL, NULL, NULL, PCOL_OPT_PRESENCE,
-     batch_options, 0, "Batching: merging queued batches into one export (off when absent).",
-     Q(batch_present)},
+    {"batch", PCOL_OPT_SECTION, Q(batch), NULL, NULL, NULL, NULL, PCOL_OPT_PRESENCE, batch_options,
+     0, "Batching: merging queued batches into one export (off when absent).", Q(batch_present)},
     {0},
 };
 
 const struct pcol_option pcol__export_retry_options[] = {
     {"enabled", PCOL_OPT_BOOL, R(enabled), "true", NULL, NULL, NULL, 0, NULL, 0,
      "Retry batches that failed with a retryable error."},
-    {"initial_interval", PCOL_OPT_DURATION, R(initial_interval), "5s", "1ms", NULL, NULL, 0,
-     NULL, 0, "Wait before the first retry."},
+    {"initial_interval", PCOL_OPT_DURATION, R(initial_interval), "5s", "1ms", NULL, NULL, 0, NULL,
+     0, "Wait before the first retry."},
     {"max_interval", PCOL_OPT_DURATION, R(max_interval), "30s", "1ms", NULL, NULL, 0, NULL, 0,
      "Longest wait between retries (a server's longer Retry-After or RetryInfo delay wins)."},
-    {"max_elapsed_time", PCOL_OPT_DURATION, R(max_elapsed_time), "300s", "0", NULL, NULL, 0,
-     NULL, 0, "Give up on a batch after this long (0: never)."},
+    {"max_elapsed_time", PCOL_OPT_DURATION, R(max_elapsed_time), "300s", "0", NULL, NULL, 0, NULL,
+     0, "Give up on a batch after this long (0: never)."},
     {"multiplier", PCOL_OPT_DOUBLE, R(multiplier), "1.5", "1", "100", NULL, 0, NULL, 0,
      "Growth of the wait after each failure."},
     {"randomization_factor", PCOL_OPT_DOUBLE, R(randomization_factor), "0.5", "0", "1", NULL, 0,

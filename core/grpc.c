@@ -14,7 +14,7 @@
 #include <string.h>
 #include <strings.h>
 
-#define RETRY_INFO_TYPE   "type.googleapis.com/google.rpc.RetryInfo"
+#define RETRY_INFO_TYPE "type.googleapis.com/google.rpc.RetryInfo"
 #define TIMEOUT_MAX_VALUE 99999999ULL /* grpc-timeout allows at most 8 digits */
 
 /* ---- status codes ------------------------------------------------------ */
@@ -50,42 +50,29 @@ const char *pcol_grpc_status_name(int status)
 enum pcol_grpc_status pcol_grpc_status_from_code(int code)
 {
     switch (code) {
-    case 0:
-        return PCOL_GRPC_OK;
-    case PCOL_EINVAL:
-        return PCOL_GRPC_INVALID_ARGUMENT;
-    case PCOL_ERANGE:
-        return PCOL_GRPC_RESOURCE_EXHAUSTED;
-    case PCOL_EBUSY:
-        return PCOL_GRPC_UNAVAILABLE;
-    case PCOL_ENOTSUP:
-        return PCOL_GRPC_UNIMPLEMENTED;
-    default:
-        return PCOL_GRPC_INTERNAL;
+    case 0: return PCOL_GRPC_OK;
+    case PCOL_EINVAL: return PCOL_GRPC_INVALID_ARGUMENT;
+    case PCOL_ERANGE: return PCOL_GRPC_RESOURCE_EXHAUSTED;
+    case PCOL_EBUSY: return PCOL_GRPC_UNAVAILABLE;
+    case PCOL_ENOTSUP: return PCOL_GRPC_UNIMPLEMENTED;
+    default: return PCOL_GRPC_INTERNAL;
     }
 }
 
 enum pcol_grpc_status pcol_grpc_status_from_http(int http_status)
 {
     switch (http_status) {
-    case 401:
-        return PCOL_GRPC_UNAUTHENTICATED;
-    case 403:
-        return PCOL_GRPC_PERMISSION_DENIED;
+    case 401: return PCOL_GRPC_UNAUTHENTICATED;
+    case 403: return PCOL_GRPC_PERMISSION_DENIED;
     case 404:
-    case 405:
-        return PCOL_GRPC_UNIMPLEMENTED;
-    case 408:
-        return PCOL_GRPC_DEADLINE_EXCEEDED;
-    case 413:
-        return PCOL_GRPC_RESOURCE_EXHAUSTED;
+    case 405: return PCOL_GRPC_UNIMPLEMENTED;
+    case 408: return PCOL_GRPC_DEADLINE_EXCEEDED;
+    case 413: return PCOL_GRPC_RESOURCE_EXHAUSTED;
     case 429:
     case 502:
     case 503:
-    case 504:
-        return PCOL_GRPC_UNAVAILABLE;
-    default:
-        break;
+    case 504: return PCOL_GRPC_UNAVAILABLE;
+    default: break;
     }
     if (http_status >= 200 && http_status < 300) {
         return PCOL_GRPC_OK;
@@ -100,21 +87,15 @@ enum pcol_grpc_status pcol_grpc_status_from_http(int http_status)
 static enum pcol_grpc_status status_of_http_response(int http_status)
 {
     switch (http_status) {
-    case 400:
-        return PCOL_GRPC_INTERNAL;
-    case 401:
-        return PCOL_GRPC_UNAUTHENTICATED;
-    case 403:
-        return PCOL_GRPC_PERMISSION_DENIED;
-    case 404:
-        return PCOL_GRPC_UNIMPLEMENTED;
+    case 400: return PCOL_GRPC_INTERNAL;
+    case 401: return PCOL_GRPC_UNAUTHENTICATED;
+    case 403: return PCOL_GRPC_PERMISSION_DENIED;
+    case 404: return PCOL_GRPC_UNIMPLEMENTED;
     case 429:
     case 502:
     case 503:
-    case 504:
-        return PCOL_GRPC_UNAVAILABLE;
-    default:
-        return PCOL_GRPC_UNKNOWN;
+    case 504: return PCOL_GRPC_UNAVAILABLE;
+    default: return PCOL_GRPC_UNKNOWN;
     }
 }
 
@@ -126,12 +107,9 @@ bool pcol_grpc_retryable(int status, bool has_retry_info)
     case PCOL_GRPC_ABORTED:
     case PCOL_GRPC_OUT_OF_RANGE:
     case PCOL_GRPC_UNAVAILABLE:
-    case PCOL_GRPC_DATA_LOSS:
-        return true;
-    case PCOL_GRPC_RESOURCE_EXHAUSTED:
-        return has_retry_info;
-    default:
-        return false;
+    case PCOL_GRPC_DATA_LOSS: return true;
+    case PCOL_GRPC_RESOURCE_EXHAUSTED: return has_retry_info;
+    default: return false;
     }
 }
 
@@ -459,22 +437,16 @@ static int pb_next(struct pb *r, unsigned *field, uint64_t *v, struct pb *sub)
     *field = (unsigned)(key >> 3);
     sub->p = sub->end = NULL;
     switch (key & 7) {
-    case 0:
-        return pb_read_varint(r, v);
-    case 1:
-        n = 8;
-        break;
-    case 5:
-        n = 4;
-        break;
+    case 0: return pb_read_varint(r, v);
+    case 1: n = 8; break;
+    case 5: n = 4; break;
     case 2:
         if (pb_read_varint(r, &n) < 0) {
             return PCOL_EINVAL;
         }
         sub->p = r->p;
         break;
-    default:
-        return PCOL_EINVAL;
+    default: return PCOL_EINVAL;
     }
     if (n > (uint64_t)(r->end - r->p)) {
         return PCOL_EINVAL;

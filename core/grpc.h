@@ -50,7 +50,7 @@ enum pcol_grpc_status {
 #define PCOL_GRPC_CONTENT_TYPE "application/grpc"
 /* What we decode, for the grpc-accept-encoding header of requests and responses. */
 #define PCOL_GRPC_ACCEPT_ENCODING "identity,gzip,zstd"
-#define PCOL_GRPC_PREFIX_LEN      5
+#define PCOL_GRPC_PREFIX_LEN 5
 
 /* "INVALID_ARGUMENT", ...; "UNKNOWN_STATUS" outside 0..16. */
 const char *pcol_grpc_status_name(int status);

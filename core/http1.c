@@ -49,19 +49,19 @@ struct h1 {
     struct pcol_buf fields; /* struct h1_field[] */
     struct pcol_http_header *hdrs;
     size_t hdrs_cap;
-    size_t head_bytes;      /* wire bytes of the current head so far */
+    size_t head_bytes; /* wire bytes of the current head so far */
     size_t max_body;
     size_t body_cap;
-    int fail_status;        /* set by a callback that rejects the request */
+    int fail_status; /* set by a callback that rejects the request */
     char fail_msg[160];
     bool keep_alive;
-    struct pcol_buf out;    /* response head, plus a copied body */
+    struct pcol_buf out; /* response head, plus a copied body */
     uv_write_t continue_wr;
     uv_write_t resp_wr;
-    void *taken;            /* response body to free after the write */
+    void *taken; /* response body to free after the write */
     void (*taken_free)(void *);
-    time_t date_at;         /* second `date` was formatted for */
-    char date[40];          /* "Date: ...\r\n" */
+    time_t date_at; /* second `date` was formatted for */
+    char date[40];  /* "Date: ...\r\n" */
 };
 
 static struct h1 *h1_of(llhttp_t *p)
@@ -503,8 +503,7 @@ static size_t h1_feed(void *st, const char *data, size_t len)
         if (h1->phase == H1_IDLE || h1->phase == H1_HEAD) {
             h1->head_bytes += n;
             if (h1->head_bytes >= max_head) {
-                snprintf(msg, sizeof(msg), "request head is over the limit of %zu bytes",
-                         max_head);
+                snprintf(msg, sizeof(msg), "request head is over the limit of %zu bytes", max_head);
                 h1_fail(h1, 431, msg);
                 break;
             }
@@ -529,9 +528,8 @@ static bool h1_idle(void *st)
     return ((struct h1 *)st)->phase == H1_IDLE;
 }
 
-static int h1_respond(void *st, struct pcol_http_request *req, int status,
-                      const char *content_type, const void *body, size_t len,
-                      void (*free_fn)(void *))
+static int h1_respond(void *st, struct pcol_http_request *req, int status, const char *content_type,
+                      const void *body, size_t len, void (*free_fn)(void *))
 {
     struct h1 *h1 = st;
     struct pcol__http_conn *conn = h1->conn;

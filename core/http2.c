@@ -27,13 +27,12 @@
 #include <string.h>
 #include <strings.h>
 
-
-#define STREAM_WINDOW   (1 << 20)   /* per stream: a 1 MiB upload needs no WINDOW_UPDATE */
-#define CONN_WINDOW     (16 << 20)  /* whole connection */
-#define WRITE_CHUNK     (64 * 1024) /* collected from the session per write */
-#define BODY_FIRST_CAP  (16 * 1024)
+#define STREAM_WINDOW (1 << 20) /* per stream: a 1 MiB upload needs no WINDOW_UPDATE */
+#define CONN_WINDOW (16 << 20)  /* whole connection */
+#define WRITE_CHUNK (64 * 1024) /* collected from the session per write */
+#define BODY_FIRST_CAP (16 * 1024)
 #define HEADER_OVERHEAD 32 /* per field, as HPACK and SETTINGS count it */
-#define ABSENT          SIZE_MAX
+#define ABSENT SIZE_MAX
 
 enum h2_phase {
     H2_RECEIVING, /* headers or body arriving */

@@ -46,9 +46,9 @@ struct origin {
     uint16_t port;
     bool h2;
     struct pcol_tls_ctx *tls; /* a reference; NULL: plain text */
-    char *authority;  /* "host:port", "[v6]:port" */
-    uint32_t failures;/* connects failed in a row */
-    uint64_t retry_at;/* uv_now(): no new connection before this */
+    char *authority;          /* "host:port", "[v6]:port" */
+    uint32_t failures;        /* connects failed in a row */
+    uint64_t retry_at;        /* uv_now(): no new connection before this */
     char last_error[200];
 };
 
@@ -66,55 +66,55 @@ struct conn {
     struct origin *o;
     struct conn *prev, *next; /* the client's list */
     enum conn_state state;
-    bool usable;              /* new requests may use it (not closing, no GOAWAY) */
-    uv_timer_t timer;         /* connect deadline, idle close, keep-alive PINGs */
+    bool usable;      /* new requests may use it (not closing, no GOAWAY) */
+    uv_timer_t timer; /* connect deadline, idle close, keep-alive PINGs */
     uv_tcp_t tcp;
     uv_connect_t connect_req;
     uv_getaddrinfo_t gai;
     uv_write_t wr;
-    unsigned handles;         /* open or closing handles */
+    unsigned handles; /* open or closing handles */
     bool tcp_open, gai_pending, write_busy;
     struct addrinfo *ai, *ai_cur;
-    struct pcol_buf out;      /* bytes waiting to be written */
-    struct pcol_buf wbuf;     /* bytes being written */
+    struct pcol_buf out;  /* bytes waiting to be written */
+    struct pcol_buf wbuf; /* bytes being written */
     char *rbuf;
     struct pcol_tls_conn *tls;
-    char *pbuf;               /* plaintext decrypted from rbuf */
-    bool tls_checked;         /* the established session's ALPN was checked */
-    struct creq *reqs;        /* attached requests: HTTP/1.1 at most one */
-    uint32_t served;          /* responses completed on this connection */
+    char *pbuf;        /* plaintext decrypted from rbuf */
+    bool tls_checked;  /* the established session's ALPN was checked */
+    struct creq *reqs; /* attached requests: HTTP/1.1 at most one */
+    uint32_t served;   /* responses completed on this connection */
     uint64_t connect_deadline, idle_since, last_read, ping_sent;
     bool ping_outstanding;
-    bool quiet;               /* closed on purpose: do not log */
-    char why[200];            /* why it closed, for the requests it fails */
+    bool quiet;    /* closed on purpose: do not log */
+    char why[200]; /* why it closed, for the requests it fails */
     /* HTTP/1.1 */
     llhttp_t parser;
     size_t h1_mark;
     bool h1_done, h1_keep;
     /* HTTP/2 */
     nghttp2_session *ng;
-    bool in_ng;               /* inside nghttp2's recv or send: no nested sending */
-    bool repump;              /* a pump was asked for meanwhile */
+    bool in_ng;  /* inside nghttp2's recv or send: no nested sending */
+    bool repump; /* a pump was asked for meanwhile */
 };
 
 struct creq {
     struct pcol_http_client *c;
     struct origin *o;
     struct conn *conn;
-    struct creq *next;        /* the connection's list */
+    struct creq *next; /* the connection's list */
     pcol_http_client_cb cb;
     void *data;
     uv_timer_t timer;
     bool timer_open;
     bool is_head, got_bytes, retried, skip_block;
     uint64_t timeout_ms;
-    struct pcol_buf head;     /* HTTP/1.1: request head; HTTP/2: "name\0value\0"... */
+    struct pcol_buf head; /* HTTP/1.1: request head; HTTP/2: "name\0value\0"... */
     const uint8_t *body;
     size_t body_len, body_off;
     int32_t stream_id;
     int status;
     struct pcol_buf hdrs, trls, rbody; /* response: "name\0value\0"..., body */
-    int fail_code;            /* set by a parser callback that rejects the response */
+    int fail_code;                     /* set by a parser callback that rejects the response */
     char fail_msg[120];
 };
 
@@ -123,7 +123,7 @@ struct pcol_http_client {
     struct pcol_http_client_opts opts;
     struct origin *origins;
     struct conn *conns;
-    unsigned live;            /* connections and requests not yet freed */
+    unsigned live; /* connections and requests not yet freed */
     bool closing;
     pcol_http_client_closed_cb done;
     void *done_data;
@@ -190,8 +190,7 @@ static void client_maybe_done(struct pcol_http_client *c)
     }
 }
 
-void pcol_http_client_close(struct pcol_http_client *c, pcol_http_client_closed_cb done,
-                            void *data)
+void pcol_http_client_close(struct pcol_http_client *c, pcol_http_client_closed_cb done, void *data)
 {
     struct conn *conn;
 
@@ -207,8 +206,7 @@ void pcol_http_client_close(struct pcol_http_client *c, pcol_http_client_closed_
 
 /* ---- origins ------------------------------------------------------------------- */
 
-static struct origin *origin_get(struct pcol_http_client *c,
-                                 const struct pcol_http_client_req *req)
+static struct origin *origin_get(struct pcol_http_client *c, const struct pcol_http_client_req *req)
 {
     const char *host = req->host;
     struct origin *o;
@@ -391,7 +389,8 @@ static int check_request(const struct pcol_http_client_req *req, struct pcol_err
     size_t i;
 
     if (!req->host || !*req->host || !req->method || !req->path || *req->path != '/') {
-        return pcol_err_set(err, PCOL_EINVAL, "request needs a host, a method and a path "
+        return pcol_err_set(err, PCOL_EINVAL,
+                            "request needs a host, a method and a path "
                             "starting with '/'");
     }
     if (has_crlf(req->host) || has_crlf(req->method) || has_crlf(req->path) ||
@@ -401,8 +400,10 @@ static int check_request(const struct pcol_http_client_req *req, struct pcol_err
     for (i = 0; i < req->n_headers; i++) {
         const struct pcol_http_header *h = &req->headers[i];
         if (!*h->name || has_crlf(h->name) || has_crlf(h->value) || strchr(h->name, ':')) {
-            return pcol_err_set(err, PCOL_EINVAL, "header \"%.40s\" has an invalid name or a "
-                                "CR or LF in its value", h->name);
+            return pcol_err_set(err, PCOL_EINVAL,
+                                "header \"%.40s\" has an invalid name or a "
+                                "CR or LF in its value",
+                                h->name);
         }
     }
     return 0;
@@ -452,8 +453,7 @@ static void build_head(struct creq *r, const struct pcol_http_client_req *req)
         }
         return;
     }
-    pcol_buf_printf(b, "%s %s HTTP/1.1\r\nHost: %s\r\n", req->method, req->path,
-                    r->o->authority);
+    pcol_buf_printf(b, "%s %s HTTP/1.1\r\nHost: %s\r\n", req->method, req->path, r->o->authority);
     for (i = 0; i < req->n_headers; i++) {
         pcol_buf_printf(b, "%s: %s\r\n", req->headers[i].name, req->headers[i].value);
     }
@@ -991,8 +991,7 @@ static int conn_start(struct conn *conn, struct pcol_err *err)
     snprintf(port, sizeof(port), "%u", conn->o->port);
     rc = uv_getaddrinfo(conn->c->loop, &conn->gai, conn_resolved, conn->o->host, port, &hints);
     if (rc != 0) {
-        return pcol_err_set(err, PCOL_EIO, "cannot resolve %s: %s", conn->o->host,
-                            uv_strerror(rc));
+        return pcol_err_set(err, PCOL_EIO, "cannot resolve %s: %s", conn->o->host, uv_strerror(rc));
     }
     conn->gai_pending = true;
     return 0;
@@ -1057,8 +1056,7 @@ static struct conn *conn_find(struct pcol_http_client *c, const struct origin *o
     struct conn *conn;
 
     for (conn = c->conns; conn; conn = conn->next) {
-        if (conn->o == o && conn->usable &&
-            (o->h2 || (conn->state == CONN_OPEN && !conn->reqs))) {
+        if (conn->o == o && conn->usable && (o->h2 || (conn->state == CONN_OPEN && !conn->reqs))) {
             return conn;
         }
     }
@@ -1424,8 +1422,7 @@ static int h2_submit(struct conn *conn, struct creq *r, struct pcol_err *err)
     }
     id = nghttp2_submit_request(conn->ng, NULL, nva, n, r->body_len ? &body : NULL, NULL);
     if (id < 0) {
-        return pcol_err_set(err, PCOL_EINVAL, "cannot send the request: %s",
-                            nghttp2_strerror(id));
+        return pcol_err_set(err, PCOL_EINVAL, "cannot send the request: %s", nghttp2_strerror(id));
     }
     r->stream_id = id;
     creq_attach(r, conn);

@@ -39,18 +39,18 @@ struct pcol_tls_ctx;
 
 /* Zero fields take the defaults shown. */
 struct pcol_http_client_opts {
-    uint64_t connect_timeout_ms;  /* DNS + TCP connect: 10 s */
-    uint64_t idle_timeout_ms;     /* pooled connection with no request: 90 s, then closed */
-    uint64_t ping_interval_ms;    /* HTTP/2: PING after this long without a frame; 0: never */
-    uint64_t ping_timeout_ms;     /* unanswered PING closes the connection: 20 s */
-    bool ping_without_streams;    /* also PING connections with no request in flight */
-    size_t max_response_bytes;    /* body of one response: 4 MiB, else an error */
-    const char *log_who;          /* log prefix ("exporter otlp/x"), borrowed; NULL: "http" */
+    uint64_t connect_timeout_ms; /* DNS + TCP connect: 10 s */
+    uint64_t idle_timeout_ms;    /* pooled connection with no request: 90 s, then closed */
+    uint64_t ping_interval_ms;   /* HTTP/2: PING after this long without a frame; 0: never */
+    uint64_t ping_timeout_ms;    /* unanswered PING closes the connection: 20 s */
+    bool ping_without_streams;   /* also PING connections with no request in flight */
+    size_t max_response_bytes;   /* body of one response: 4 MiB, else an error */
+    const char *log_who;         /* log prefix ("exporter otlp/x"), borrowed; NULL: "http" */
 };
 
 /* One request, borrowed for the call except `body` (see above). */
 struct pcol_http_client_req {
-    const char *host;   /* name or IP literal (IPv6 without brackets) */
+    const char *host; /* name or IP literal (IPv6 without brackets) */
     uint16_t port;
     /* TLS context (tls.h) made with ALPN "h2" for HTTP/2 or "http/1.1"; the
      * client keeps a reference. NULL: plain text. */
@@ -69,11 +69,11 @@ struct pcol_http_client_req {
 
 /* What a request came to; `error` 0 means a complete response arrived. */
 struct pcol_http_client_resp {
-    int error;             /* 0, PCOL_EIO (connect, reset, timeout, protocol) or
-                            * PCOL_ERANGE (response over max_response_bytes) */
-    bool timed_out;        /* the error was the request's timeout */
-    const char *error_msg; /* one line when error != 0 */
-    int status;            /* HTTP status when error == 0 */
+    int error;                              /* 0, PCOL_EIO (connect, reset, timeout, protocol) or
+                                             * PCOL_ERANGE (response over max_response_bytes) */
+    bool timed_out;                         /* the error was the request's timeout */
+    const char *error_msg;                  /* one line when error != 0 */
+    int status;                             /* HTTP status when error == 0 */
     const struct pcol_http_header *headers; /* names lowercase */
     size_t n_headers;
     const struct pcol_http_header *trailers; /* HTTP/2 trailers (gRPC status) */
@@ -106,7 +106,6 @@ void pcol_http_client_close(struct pcol_http_client *c, pcol_http_client_closed_
 
 /* Value of the first header called `name` (lowercase) in a response's
  * headers or trailers, or NULL. */
-const char *pcol_http_client_header(const struct pcol_http_header *h, size_t n,
-                                    const char *name);
+const char *pcol_http_client_header(const struct pcol_http_header *h, size_t n, const char *name);
 
 #endif

@@ -55,9 +55,9 @@ struct pcol_http_server {
     int port;                      /* -1 until listening */
     bool closing;
     bool listener_closed;
-    bool rejecting;                /* logged the limit; quiet until a connection ends */
-    bool tls_warned;               /* logged a TLS failure; the next ones go to debug */
-    char *tls_rbuf;                /* TLS: ciphertext of the read in progress */
+    bool rejecting;  /* logged the limit; quiet until a connection ends */
+    bool tls_warned; /* logged a TLS failure; the next ones go to debug */
+    char *tls_rbuf;  /* TLS: ciphertext of the read in progress */
     pcol_http_closed_cb done;
     void *done_data;
 };
@@ -82,10 +82,10 @@ struct pcol__http_conn {
     struct pcol_tls_conn *tls;  /* NULL: cleartext */
     struct tls_write *tls_last; /* last block written for the write being made */
     bool tls_ready;             /* handshake done, back-end chosen by ALPN */
-    char *rbuf;  /* RBUF_SIZE bytes, reused for every read */
-    size_t rlen; /* bytes received */
-    size_t roff; /* bytes fed to the back-end */
-    unsigned refs; /* open handles + requests held by handlers */
+    char *rbuf;                 /* RBUF_SIZE bytes, reused for every read */
+    size_t rlen;                /* bytes received */
+    size_t roff;                /* bytes fed to the back-end */
+    unsigned refs;              /* open handles + requests held by handlers */
     enum pcol__http_timer timer_kind;
     bool paused;
     bool reading;
@@ -434,8 +434,7 @@ static bool conn_tls_pull(struct pcol__http_conn *conn)
     if (!conn->tls || conn->rlen == RBUF_SIZE) {
         return false;
     }
-    rc = pcol_tls_conn_read(conn->tls, conn->rbuf + conn->rlen, RBUF_SIZE - conn->rlen, &got,
-                            &err);
+    rc = pcol_tls_conn_read(conn->tls, conn->rbuf + conn->rlen, RBUF_SIZE - conn->rlen, &got, &err);
     if (rc == PCOL_ENOENT) {
         pcol__http_conn_close(conn); /* close_notify: the client's end of stream */
         return false;
@@ -455,8 +454,8 @@ static void conn_process(struct pcol__http_conn *conn)
             if (!conn->proto && !conn_sniff(conn)) {
                 break;
             }
-            conn->roff += conn->proto->feed(conn->proto_st, conn->rbuf + conn->roff,
-                                            conn->rlen - conn->roff);
+            conn->roff +=
+                conn->proto->feed(conn->proto_st, conn->rbuf + conn->roff, conn->rlen - conn->roff);
         }
         if (conn->roff == conn->rlen || conn->lingering) {
             conn->roff = conn->rlen = 0;
@@ -857,8 +856,7 @@ void pcol__http_dispatch(struct pcol_http_request *req)
         req->scratch_.len = 0;
         allowed_methods(req, &req->scratch_);
         pcol_http_response_header(req, "Allow", (const char *)req->scratch_.p);
-        snprintf(msg, sizeof(msg), "method %s is not allowed for %.200s", req->method,
-                 req->path);
+        snprintf(msg, sizeof(msg), "method %s is not allowed for %.200s", req->method, req->path);
     } else {
         snprintf(msg, sizeof(msg), "no route for %.200s", req->path);
     }
@@ -891,7 +889,8 @@ static int query_next(const char *s, size_t end, size_t *i)
     if (s[*i] != '%') {
         return (unsigned char)s[(*i)++];
     }
-    if (end - *i < 3 || (hi = pcol_hex_value((unsigned char)s[*i + 1])) < 0 || (lo = pcol_hex_value((unsigned char)s[*i + 2])) < 0) {
+    if (end - *i < 3 || (hi = pcol_hex_value((unsigned char)s[*i + 1])) < 0 ||
+        (lo = pcol_hex_value((unsigned char)s[*i + 2])) < 0) {
         return -1;
     }
     *i += 3;
@@ -961,8 +960,7 @@ uint8_t *pcol_http_request_take_body(struct pcol_http_request *req, size_t *len)
     return body;
 }
 
-int pcol_http_response_header(struct pcol_http_request *req, const char *name,
-                              const char *value)
+int pcol_http_response_header(struct pcol_http_request *req, const char *name, const char *value)
 {
     if (!*name || strpbrk(name, "\r\n:") || strpbrk(value, "\r\n")) {
         return PCOL_EINVAL;
@@ -972,8 +970,7 @@ int pcol_http_response_header(struct pcol_http_request *req, const char *name,
     return 0;
 }
 
-int pcol_http_response_trailer(struct pcol_http_request *req, const char *name,
-                               const char *value)
+int pcol_http_response_trailer(struct pcol_http_request *req, const char *name, const char *value)
 {
     if (req->protocol != PCOL_HTTP_2) {
         return PCOL_ENOTSUP;

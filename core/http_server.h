@@ -71,7 +71,7 @@ struct pcol_http_server_opts {
      * sees a reset instead of waiting in the kernel backlog): 1024. */
     unsigned max_connections;
     unsigned max_concurrent_streams; /* HTTP/2 streams per connection: 100 */
-    pcol_http_log_cb log;        /* NULL: the process log (log.h), as "[http]" */
+    pcol_http_log_cb log;            /* NULL: the process log (log.h), as "[http]" */
     void *log_data;
     pcol_http_error_body_cb error_body; /* NULL: text/plain, the message and a newline */
     void *error_body_data;
@@ -124,15 +124,15 @@ struct pcol_http_header {
 
 /* Public fields are read-only for handlers and live as long as the request. */
 struct pcol_http_request {
-    const char *method;             /* "GET", "POST", ... */
-    const char *path;               /* raw (not percent-decoded), no query */
-    const char *query;              /* raw text after '?', "" when none */
+    const char *method; /* "GET", "POST", ... */
+    const char *path;   /* raw (not percent-decoded), no query */
+    const char *query;  /* raw text after '?', "" when none */
     const struct pcol_http_header *headers;
     size_t n_headers;
-    uint8_t *body;                  /* de-chunked; NULL when empty */
+    uint8_t *body; /* de-chunked; NULL when empty */
     size_t body_len;
     enum pcol_http_protocol protocol;
-    const char *remote;             /* "203.0.113.7:51234" or "[::1]:51234" */
+    const char *remote; /* "203.0.113.7:51234" or "[::1]:51234" */
 
     /* Private to http_server.c and the protocol back-ends. */
     struct pcol__http_conn *conn_;
@@ -158,14 +158,12 @@ uint8_t *pcol_http_request_take_body(struct pcol_http_request *req, size_t *len)
 
 /* Adds a response header (copied) for the coming respond call, e.g.
  * Retry-After. PCOL_EINVAL if either string holds CR or LF. */
-int pcol_http_response_header(struct pcol_http_request *req, const char *name,
-                              const char *value);
+int pcol_http_response_header(struct pcol_http_request *req, const char *name, const char *value);
 
 /* Adds a response trailer (copied), sent after the body, e.g. grpc-status.
  * HTTP/2 only: PCOL_ENOTSUP for an HTTP/1.x request (this server sends no
  * chunked trailers), PCOL_EINVAL if either string holds CR or LF. */
-int pcol_http_response_trailer(struct pcol_http_request *req, const char *name,
-                               const char *value);
+int pcol_http_response_trailer(struct pcol_http_request *req, const char *name, const char *value);
 
 /* Answers the request and invalidates it. `content_type` may be NULL. The body
  * is borrowed and copied, so keep it small; see pcol_http_respond_take() for

@@ -12,7 +12,6 @@
 
 #include "http_server.h"
 
-
 enum pcol__http_timer {
     PCOL__HTTP_TIMER_NONE,
     PCOL__HTTP_TIMER_IDLE,    /* waiting for a request or for the client to read */

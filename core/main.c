@@ -11,8 +11,8 @@
 
 static int cmd_help(int argc, char **argv);
 
-#define RUN_OPTIONS                                                                          \
-    "  --config F        a config file; repeat to merge several (later wins). Without\n"      \
+#define RUN_OPTIONS                                                                                \
+    "  --config F        a config file; repeat to merge several (later wins). Without\n"           \
     "                    any, the built-in default config (configs/default.yaml)\n"
 
 static const struct pcol_command commands[] = {
@@ -23,8 +23,7 @@ static const struct pcol_command commands[] = {
      "receivers stop, processors flush, exporters drain within\n"
      "service.shutdown_timeout). SIGHUP reloads the config; a bad new config is\n"
      "reported and the old one keeps running.\n"
-     "\n" RUN_OPTIONS
-     "  --ready-file PATH written once every listener is bound, one line each:\n"
+     "\n" RUN_OPTIONS "  --ready-file PATH written once every listener is bound, one line each:\n"
      "                    KIND ID PROTOCOL ADDRESS (use port 0 to let the system pick)\n"
      "  --log-level L     debug, info, warn or error (overrides the config)\n"
      "  --log-format F    text or json (overrides the config)\n"
@@ -35,8 +34,7 @@ static const struct pcol_command commands[] = {
      "\n"
      "Loads, merges and checks the config, every component's options and the\n"
      "pipeline wiring, and prints every problem as FILE:LINE:COL: MESSAGE.\n"
-     "\n" RUN_OPTIONS
-     "\n"
+     "\n" RUN_OPTIONS "\n"
      "Exit status: 0 valid, 2 invalid.\n"},
     {"components", pcol_cmd_components, "list the receivers, processors and exporters",
      "profcol components\n"},
@@ -67,8 +65,7 @@ static const struct pcol_command commands[] = {
      "Input may be gzip or zstd compressed. OTLP profiles that cannot share one pprof\n"
      "go to extra files named after OUT: out.pb.gz, out.2.pb.gz, out.3.pb.gz, ...\n"
      "Exit status: 0 ok, 1 output I/O error, 2 bad input or usage.\n"},
-    {"help", cmd_help, "show this help, or the usage of COMMAND",
-     "profcol help [COMMAND]\n"},
+    {"help", cmd_help, "show this help, or the usage of COMMAND", "profcol help [COMMAND]\n"},
 };
 
 const struct pcol_command *pcol_cli_find(const char *name)
@@ -87,9 +84,10 @@ static void print_main_usage(FILE *f)
 {
     size_t i;
 
-    fprintf(f, "usage: profcol [COMMAND] [ARGS...]\n"
-               "       profcol --version | --help\n\n"
-               "profcol %s: a pipeline for profiles (pprof, OTLP).\n\nCommands:\n",
+    fprintf(f,
+            "usage: profcol [COMMAND] [ARGS...]\n"
+            "       profcol --version | --help\n\n"
+            "profcol %s: a pipeline for profiles (pprof, OTLP).\n\nCommands:\n",
             PCOL_VERSION);
     for (i = 0; i < PCOL_ARRAY_SIZE(commands); i++) {
         fprintf(f, "  %-11s %s\n", commands[i].name, commands[i].summary);

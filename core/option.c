@@ -42,8 +42,8 @@ static void apply_mapping(struct apply *ap, const struct pcol_option *table,
 /* ---- per-type facts ------------------------------------------------------------ */
 
 static const struct {
-    const char *name;                   /* for describe */
-    const char *expect;                 /* "expected ..." in errors */
+    const char *name;   /* for describe */
+    const char *expect; /* "expected ..." in errors */
     enum pcol_cfg_node_kind kind;
 } type_info[] = {
     [PCOL_OPT_BOOL] = {"bool", "true or false", PCOL_NODE_SCALAR},
@@ -138,7 +138,10 @@ static bool parse_scalar(struct apply *ap, const struct pcol_option *row,
     case PCOL_OPT_DURATION: ok = pcol__opt_parse_duration(s, &v->i, why); break;
     case PCOL_OPT_SIZE: ok = pcol__opt_parse_size(s, &v->u, why); break;
     case PCOL_OPT_ENDPOINT: ok = pcol__opt_parse_endpoint(s, ap->arena, &v->ep, why); break;
-    default: ok = false; snprintf(why, sizeof(why), "not a scalar option"); break;
+    default:
+        ok = false;
+        snprintf(why, sizeof(why), "not a scalar option");
+        break;
     }
     if (!ok) {
         value_error(ap, row, node, path, "%s", why);
@@ -192,8 +195,8 @@ static void range_text(const struct pcol_option *row, char *out, size_t n)
 }
 
 /* Unparsable bounds are pcol_options_check_table()'s to report. */
-static bool check_bounds(struct apply *ap, const struct pcol_option *row,
-                         const union opt_value *v, const struct pcol_cfg_node *at, const char *path)
+static bool check_bounds(struct apply *ap, const struct pcol_option *row, const union opt_value *v,
+                         const struct pcol_cfg_node *at, const char *path)
 {
     union opt_value m = *v, lo, hi;
     char why[WHY_MAX], range[WHY_MAX];
@@ -244,8 +247,7 @@ static bool parse_string_list(struct apply *ap, const struct pcol_option *row,
 }
 
 static bool parse_string_map(struct apply *ap, const struct pcol_option *row,
-                             const struct pcol_cfg_node *node, union opt_value *v,
-                             const char *path)
+                             const struct pcol_cfg_node *node, union opt_value *v, const char *path)
 {
     struct pcol_str_pair *pairs = pcol_arena_alloc(ap->arena, (node->count + 1) * sizeof(*pairs));
     char kpath[PATH_MAX_LEN];
@@ -355,8 +357,9 @@ static void write_defaults(struct apply *ap, const struct pcol_option *table, vo
             continue;
         }
         memset(&v, 0, sizeof(v));
-        if (row->def && (!(def = pcol__cfg_parse_value(ap->arena, DEFAULTS_FILE, row->def, ap->d))
-                         || !parse_value(ap, row, def, &v, path))) {
+        if (row->def &&
+            (!(def = pcol__cfg_parse_value(ap->arena, DEFAULTS_FILE, row->def, ap->d)) ||
+             !parse_value(ap, row, def, &v, path))) {
             memset(&v, 0, sizeof(v));
         }
         if (row->type == PCOL_OPT_ENDPOINT && !v.ep.host) {
@@ -450,8 +453,8 @@ static void apply_mapping(struct apply *ap, const struct pcol_option *table,
     free(seen);
 }
 
-int pcol_options_apply(const struct pcol_option *table, const struct pcol_cfg_node *node,
-                       void *ctx, struct pcol_arena *arena, struct pcol_diag *d)
+int pcol_options_apply(const struct pcol_option *table, const struct pcol_cfg_node *node, void *ctx,
+                       struct pcol_arena *arena, struct pcol_diag *d)
 {
     struct apply ap = {arena, d};
     size_t errors = d->errors;
@@ -542,21 +545,25 @@ static void check_rows(struct apply *ap, const struct pcol_option *table, const 
             pcol_diag_add(d, NULL, "option table: \"%s\": enum_names on a non-enum", path);
         }
         if (section != (row->sub != NULL)) {
-            pcol_diag_add(d, NULL, "option table: \"%s\": sections, and only sections, need a "
-                          "sub-table", path);
+            pcol_diag_add(d, NULL,
+                          "option table: \"%s\": sections, and only sections, need a "
+                          "sub-table",
+                          path);
         }
         if (row->type == PCOL_OPT_SECTION_LIST && !row->elem_size) {
             pcol_diag_add(d, NULL, "option table: \"%s\": a section list needs elem_size", path);
         }
         if (row->def && (row->type == PCOL_OPT_SECTION || (row->flags & PCOL_OPT_REQUIRED))) {
-            pcol_diag_add(d, NULL, "option table: \"%s\": sections and required options take "
-                          "no default", path);
+            pcol_diag_add(d, NULL,
+                          "option table: \"%s\": sections and required options take "
+                          "no default",
+                          path);
         }
         check_row_bounds(d, row, path);
         if (row->def && default_parsable(row)) {
             union opt_value v;
-            const struct pcol_cfg_node *def = pcol__cfg_parse_value(ap->arena, DEFAULTS_FILE,
-                                                                    row->def, d);
+            const struct pcol_cfg_node *def =
+                pcol__cfg_parse_value(ap->arena, DEFAULTS_FILE, row->def, d);
 
             if (def) {
                 parse_value(ap, row, def, &v, path);

@@ -52,7 +52,7 @@ struct pcol_cfg_node;
 struct pcol_diag;
 
 enum pcol_opt_type {
-    PCOL_OPT_BOOL = 1,     /* 0 is left out so a row with no type is caught */
+    PCOL_OPT_BOOL = 1, /* 0 is left out so a row with no type is caught */
     PCOL_OPT_INT,
     PCOL_OPT_UINT,
     PCOL_OPT_DOUBLE,
@@ -77,15 +77,15 @@ enum {
 struct pcol_option {
     const char *name;
     enum pcol_opt_type type;
-    size_t offset;                      /* offsetof() into the context struct */
-    const char *def;                    /* YAML text; NULL: zero / empty */
-    const char *min;                    /* YAML text; NULL: unbounded */
+    size_t offset;   /* offsetof() into the context struct */
+    const char *def; /* YAML text; NULL: zero / empty */
+    const char *min; /* YAML text; NULL: unbounded */
     const char *max;
-    const char *const *enum_names;      /* ENUM: NULL-terminated, value = index */
-    unsigned flags;                     /* PCOL_OPT_REQUIRED | ... */
-    const struct pcol_option *sub;      /* SECTION, SECTION_LIST */
-    size_t elem_size;                   /* SECTION_LIST: sizeof one element */
-    const char *help;                   /* one sentence */
+    const char *const *enum_names; /* ENUM: NULL-terminated, value = index */
+    unsigned flags;                /* PCOL_OPT_REQUIRED | ... */
+    const struct pcol_option *sub; /* SECTION, SECTION_LIST */
+    size_t elem_size;              /* SECTION_LIST: sizeof one element */
+    const char *help;              /* one sentence */
     /* SECTION with PCOL_OPT_PRESENCE: offset (in the same struct as `offset`)
      * of a bool set to true when the section is written, even empty, for
      * settings that are on by presence (`batch: {}`, `grpc:`). */
@@ -114,7 +114,7 @@ struct pcol_str_map {
 };
 
 struct pcol_section_list {
-    void *v;                            /* n elements of the row's elem_size */
+    void *v; /* n elements of the row's elem_size */
     size_t n;
 };
 
@@ -124,8 +124,8 @@ struct pcol_section_list {
  * and missing REQUIRED keys are all reported to `d` with their positions,
  * and a field whose value is bad keeps its default. Returns 0, or PCOL_EINVAL
  * when it added errors. Borrows everything; allocates in `arena`. */
-int pcol_options_apply(const struct pcol_option *table, const struct pcol_cfg_node *node,
-                       void *ctx, struct pcol_arena *arena, struct pcol_diag *d);
+int pcol_options_apply(const struct pcol_option *table, const struct pcol_cfg_node *node, void *ctx,
+                       struct pcol_arena *arena, struct pcol_diag *d);
 
 /* Checks a table is well formed: names unique, defaults and bounds parse and
  * fit, enums and sections complete. Returns 0 or PCOL_EINVAL (errors in d). */

@@ -18,7 +18,7 @@
 
 struct doc_row {
     unsigned depth;
-    char *cell[5];                      /* name, type, default, range, help */
+    char *cell[5]; /* name, type, default, range, help */
     bool literal_default;
 };
 
@@ -50,8 +50,9 @@ static char *doc_printf(const char *fmt, ...)
 
 static char *doc_range(const struct pcol_option *row)
 {
-    const char *unit = row->type == PCOL_OPT_STRING ? " chars" : bounds_count(row->type)
-                                                                     ? " entries" : "";
+    const char *unit = row->type == PCOL_OPT_STRING ? " chars"
+                       : bounds_count(row->type)    ? " entries"
+                                                    : "";
     char names[WHY_MAX];
 
     if (row->type == PCOL_OPT_ENUM && row->enum_names) {
@@ -62,8 +63,7 @@ static char *doc_range(const struct pcol_option *row)
         return doc_printf("%s .. %s%s", row->min, row->max, unit);
     }
     if (row->min || row->max) {
-        return doc_printf("%s %s%s", row->min ? ">=" : "<=", row->min ? row->min : row->max,
-                          unit);
+        return doc_printf("%s %s%s", row->min ? ">=" : "<=", row->min ? row->min : row->max, unit);
     }
     return doc_printf("%s", "");
 }
@@ -88,8 +88,9 @@ static void doc_collect(struct doc *doc, const struct pcol_option *table, const 
         r->cell[1] = doc_printf("%s", pcol__opt_type_name(row->type));
         r->literal_default = row->def && !(row->flags & (PCOL_OPT_SECRET | PCOL_OPT_REQUIRED));
         r->cell[2] = doc_printf("%s", (row->flags & PCOL_OPT_REQUIRED) ? "(required)"
-                                      : !row->def ? "" : (row->flags & PCOL_OPT_SECRET)
-                                      ? "(hidden)" : row->def);
+                                      : !row->def                      ? ""
+                                      : (row->flags & PCOL_OPT_SECRET) ? "(hidden)"
+                                                                       : row->def);
         r->cell[3] = doc_range(row);
         r->cell[4] = doc_printf("%s%s%s", (row->flags & PCOL_OPT_DEPRECATED) ? "Deprecated: " : "",
                                 row->help ? row->help : "",

@@ -23,7 +23,7 @@
 bool pcol__opt_parse_bool(const char *s, bool *out, char *why)
 {
     static const char *const yes[] = {"true", "True", "TRUE"}, *const no[] = {"false", "False",
-                                                                             "FALSE"};
+                                                                              "FALSE"};
     size_t i;
 
     for (i = 0; i < PCOL_ARRAY_SIZE(yes); i++) {
@@ -60,8 +60,7 @@ bool pcol__opt_parse_int(const char *s, int64_t *out, char *why)
     bool neg = s[0] == '-';
     uint64_t mag;
 
-    if (!parse_digits(s + (s[0] == '-' || s[0] == '+'), &mag) ||
-        mag > (uint64_t)INT64_MAX + neg) {
+    if (!parse_digits(s + (s[0] == '-' || s[0] == '+'), &mag) || mag > (uint64_t)INT64_MAX + neg) {
         snprintf(why, WHY_MAX, "invalid integer \"%.64s\"", s);
         return false;
     }
@@ -137,14 +136,9 @@ static const struct {
     const char *name;
     uint64_t ns;
 } duration_units[] = {
-    {"ns", 1},
-    {"us", 1000},
-    {"\xc2\xb5s", 1000},   /* µs, MICRO SIGN */
-    {"\xce\xbcs", 1000},   /* μs, GREEK SMALL LETTER MU */
-    {"ms", 1000000},
-    {"s", 1000000000ull},
-    {"m", 60000000000ull},
-    {"h", 3600000000000ull},
+    {"ns", 1},           {"us", 1000},         {"\xc2\xb5s", 1000}, /* µs, MICRO SIGN */
+    {"\xce\xbcs", 1000},                                            /* μs, GREEK SMALL LETTER MU */
+    {"ms", 1000000},     {"s", 1000000000ull}, {"m", 60000000000ull}, {"h", 3600000000000ull},
 };
 
 static size_t find_duration_unit(const char *unit, size_t len)
@@ -188,18 +182,24 @@ bool pcol__opt_parse_duration(const char *s, int64_t *out, char *why)
         ulen = (size_t)(p - unit);
         i = find_duration_unit(unit, ulen);
         if (ulen == 0 && first && !*p) {
-            snprintf(why, WHY_MAX, "duration \"%.64s\" needs a unit, e.g. \"%.64ss\" (units: ns, "
-                     "us, ms, s, m, h)", s, s);
+            snprintf(why, WHY_MAX,
+                     "duration \"%.64s\" needs a unit, e.g. \"%.64ss\" (units: ns, "
+                     "us, ms, s, m, h)",
+                     s, s);
             return false;
         }
         if (ulen == 0) {
-            snprintf(why, WHY_MAX, "duration \"%.64s\" has a number without a unit (units: ns, "
-                     "us, ms, s, m, h)", s);
+            snprintf(why, WHY_MAX,
+                     "duration \"%.64s\" has a number without a unit (units: ns, "
+                     "us, ms, s, m, h)",
+                     s);
             return false;
         }
         if (i == PCOL_ARRAY_SIZE(duration_units)) {
-            snprintf(why, WHY_MAX, "unknown unit \"%.*s\" in duration \"%.64s\" (units: ns, us, "
-                     "ms, s, m, h)", (int)(ulen > 16 ? 16 : ulen), unit, s);
+            snprintf(why, WHY_MAX,
+                     "unknown unit \"%.*s\" in duration \"%.64s\" (units: ns, us, "
+                     "ms, s, m, h)",
+                     (int)(ulen > 16 ? 16 : ulen), unit, s);
             return false;
         }
         if (!scale_value(whole, frac, scale, duration_units[i].ns, INT64_MAX, &part) ||
@@ -247,8 +247,10 @@ bool pcol__opt_parse_size(const char *s, uint64_t *out, char *why)
         for (i = 0; i < PCOL_ARRAY_SIZE(size_units) && strcasecmp(p, size_units[i].name); i++) {
         }
         if (i == PCOL_ARRAY_SIZE(size_units)) {
-            snprintf(why, WHY_MAX, "unknown unit in size \"%.64s\" (units: B, KB, MB, GB, TB, "
-                     "KiB, MiB, GiB, TiB)", s);
+            snprintf(why, WHY_MAX,
+                     "unknown unit in size \"%.64s\" (units: B, KB, MB, GB, TB, "
+                     "KiB, MiB, GiB, TiB)",
+                     s);
             return false;
         }
         unit = size_units[i].bytes;
@@ -317,8 +319,10 @@ bool pcol__opt_parse_endpoint(const char *s, struct pcol_arena *a, struct pcol_e
             return false;
         }
         if (memchr(s, ':', (size_t)(hend - s))) {
-            snprintf(why, WHY_MAX, "IPv6 address in \"%.64s\" needs brackets, e.g. "
-                     "\"[::1]:4317\"", s);
+            snprintf(why, WHY_MAX,
+                     "IPv6 address in \"%.64s\" needs brackets, e.g. "
+                     "\"[::1]:4317\"",
+                     s);
             return false;
         }
         port = hend + 1;

@@ -403,8 +403,7 @@ static int jdouble(struct jp *j, const ProtobufCFieldDescriptor *f, double *out)
     if ((rc = jnum_text(j, f, &s, &n, &integral))) {
         return rc;
     }
-    if (!to_double(s, n, out) ||
-        (f->type == PROTOBUF_C_TYPE_FLOAT && fabs(*out) > FLT_MAX)) {
+    if (!to_double(s, n, out) || (f->type == PROTOBUF_C_TYPE_FLOAT && fabs(*out) > FLT_MAX)) {
         return jfail(j, at, "field \"%s\": number out of range", f->name);
     }
     return 0;

@@ -14,8 +14,7 @@
 #include <stdlib.h>
 
 static const char hex_digits[] = "0123456789abcdef";
-static const char b64_digits[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char b64_digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 static void put_u64(struct pcol_buf *out, uint64_t v)
 {
@@ -162,8 +161,7 @@ static bool is_default(const ProtobufCFieldDescriptor *f, const void *p)
     case PROTOBUF_C_TYPE_MESSAGE: return *(ProtobufCMessage *const *)p == NULL;
     case PROTOBUF_C_TYPE_FLOAT: return *(const float *)p == 0;
     case PROTOBUF_C_TYPE_DOUBLE: return *(const double *)p == 0;
-    default:
-        return elt_size(f->type) == 8 ? *(const uint64_t *)p == 0 : *(const uint32_t *)p == 0;
+    default: return elt_size(f->type) == 8 ? *(const uint64_t *)p == 0 : *(const uint32_t *)p == 0;
     }
 }
 

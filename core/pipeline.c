@@ -43,9 +43,9 @@ void pcol__pipeline_init(struct pcol_pipeline *p, uint64_t limit)
     p->budget->limit = limit;
     p->budget->refs = 1;
     snprintf(labels, sizeof(labels), "pipeline=\"%s\"", p->id);
-    p->budget->m_in_flight = pcol_metric_gauge(
-        "profcol_pipeline_memory_bytes", "Bytes of batches in a pipeline (its memory budget).",
-        labels);
+    p->budget->m_in_flight =
+        pcol_metric_gauge("profcol_pipeline_memory_bytes",
+                          "Bytes of batches in a pipeline (its memory budget).", labels);
     *pcol_metric_gauge("profcol_pipeline_memory_limit_bytes",
                        "A pipeline's memory budget in bytes (0: unlimited).", labels) =
         (int64_t)limit;
@@ -117,12 +117,12 @@ void pcol__instance_metrics(struct pcol_instance *inst)
     switch (inst->kind) {
     case PCOL_RECEIVER:
         snprintf(labels, sizeof(labels), "receiver=\"%s\"", inst->id);
-        inst->m_items = pcol_metric_counter("profcol_receiver_accepted_profiles_total",
-                                            "Profiles a receiver accepted into the pipelines.",
-                                            labels);
-        inst->m_samples = pcol_metric_counter("profcol_receiver_accepted_samples_total",
-                                              "Samples a receiver accepted into the pipelines.",
-                                              labels);
+        inst->m_items =
+            pcol_metric_counter("profcol_receiver_accepted_profiles_total",
+                                "Profiles a receiver accepted into the pipelines.", labels);
+        inst->m_samples =
+            pcol_metric_counter("profcol_receiver_accepted_samples_total",
+                                "Samples a receiver accepted into the pipelines.", labels);
         snprintf(labels, sizeof(labels), "receiver=\"%s\",reason=\"memory_limit\"", inst->id);
         inst->m_refused_busy = pcol_metric_counter(
             "profcol_receiver_refused_profiles_total",
@@ -145,12 +145,11 @@ void pcol__instance_metrics(struct pcol_instance *inst)
             "Profiles an exporter gave up on (permanent error or retries exhausted).", labels);
         inst->m_enqueue_failed = pcol_metric_counter(
             "profcol_exporter_enqueue_failed_profiles_total",
-            "Profiles dropped because an exporter's queue was full or it was stopping.",
-            labels);
+            "Profiles dropped because an exporter's queue was full or it was stopping.", labels);
         inst->m_queue_size = pcol_metric_gauge(
             "profcol_exporter_queue_size", "Batches queued or being sent by an exporter.", labels);
-        inst->m_queue_capacity = pcol_metric_gauge(
-            "profcol_exporter_queue_capacity", "Batches an exporter's queue can hold.", labels);
+        inst->m_queue_capacity = pcol_metric_gauge("profcol_exporter_queue_capacity",
+                                                   "Batches an exporter's queue can hold.", labels);
         break;
     default: break;
     }

@@ -45,12 +45,12 @@ struct pcol_export_settings {
         uint64_t num_consumers;
         uint64_t queue_size; /* in units of `sizer`, batches being sent included */
         int sizer;           /* enum pcol_export_sizer */
-        bool batch_present;     /* `batch:` was written: batching is on unless enabled is false */
+        bool batch_present;  /* `batch:` was written: batching is on unless enabled is false */
         struct {
             bool enabled;
-            int sizer;          /* enum pcol_export_sizer, for min_size and max_size */
-            uint64_t min_size;  /* send once this much is queued... */
-            uint64_t max_size;  /* ...never merging past this (0 = no cap) */
+            int sizer;             /* enum pcol_export_sizer, for min_size and max_size */
+            uint64_t min_size;     /* send once this much is queued... */
+            uint64_t max_size;     /* ...never merging past this (0 = no cap) */
             int64_t flush_timeout; /* ns: ...or once the oldest batch waited this long */
         } batch;
     } sending_queue;
@@ -67,9 +67,9 @@ struct pcol_export_settings {
 struct pcol_instance {
     const struct pcol_component_def *def;
     enum pcol_component_kind kind;
-    const char *id;       /* "pprof/edge" (instance arena) */
-    const char *who;      /* "receiver pprof/edge", the log prefix */
-    void *ctx;            /* def->ctx_size bytes, filled by the option engine */
+    const char *id;           /* "pprof/edge" (instance arena) */
+    const char *who;          /* "receiver pprof/edge", the log prefix */
+    void *ctx;                /* def->ctx_size bytes, filled by the option engine */
     struct pcol_arena *arena; /* ctx and every option value */
     struct pcol_service *svc;
     uv_loop_t *loop;
@@ -88,15 +88,15 @@ struct pcol_instance {
     uint32_t pending_work; /* pcol_work jobs not yet done */
 
     /* metrics, by component kind */
-    uint64_t *m_items;         /* accepted (receiver) / sent (exporter) profiles */
-    uint64_t *m_samples;       /* accepted / sent samples */
-    uint64_t *m_refused_busy;  /* receiver: refused, over budget */
-    uint64_t *m_failed;        /* exporter: send_failed profiles */
-    uint64_t *m_enqueue_failed;/* exporter: queue full */
-    uint64_t *m_dropped;       /* processor: dropped profiles */
-    int64_t *m_queue_size;     /* exporter: batches queued or in flight */
-    int64_t *m_queue_capacity; /* with sizer requests; other sizers: 0, and the
-                                  exporter helper adds gauges in their unit */
+    uint64_t *m_items;          /* accepted (receiver) / sent (exporter) profiles */
+    uint64_t *m_samples;        /* accepted / sent samples */
+    uint64_t *m_refused_busy;   /* receiver: refused, over budget */
+    uint64_t *m_failed;         /* exporter: send_failed profiles */
+    uint64_t *m_enqueue_failed; /* exporter: queue full */
+    uint64_t *m_dropped;        /* processor: dropped profiles */
+    int64_t *m_queue_size;      /* exporter: batches queued or in flight */
+    int64_t *m_queue_capacity;  /* with sizer requests; other sizers: 0, and the
+                                   exporter helper adds gauges in their unit */
 };
 
 struct pcol_pipeline {
@@ -106,7 +106,7 @@ struct pcol_pipeline {
     uint32_t n_procs;
     struct pcol_instance **exps;
     uint32_t n_exps;
-    bool mutates; /* some processor mutates: entering needs a private batch */
+    bool mutates;                /* some processor mutates: entering needs a private batch */
     struct pcol__budget *budget; /* shared with the batches charged to it */
 };
 
@@ -178,14 +178,34 @@ struct pcol__export_queue *pcol__export_queue_memory(void);
  * them with PCOL_EXPORT_OPTIONS(ctx type, member, default num_consumers). */
 extern const struct pcol_option pcol__export_queue_options[];
 extern const struct pcol_option pcol__export_retry_options[];
-#define PCOL_EXPORT_OPTIONS(type, member)                                                      \
-    {"timeout", PCOL_OPT_DURATION, offsetof(type, member.timeout), "5s", "0", NULL, NULL, 0,   \
-     NULL, 0, "Time limit of one export attempt, after which it counts as failed and is "   \
-     "retried (0: none)."},                                 \
-    {"sending_queue", PCOL_OPT_SECTION, offsetof(type, member.sending_queue), NULL, NULL,       \
-     NULL, NULL, 0, pcol__export_queue_options, 0, "The queue in front of the exporter."},     \
-    {"retry_on_failure", PCOL_OPT_SECTION, offsetof(type, member.retry_on_failure), NULL,      \
-     NULL, NULL, NULL, 0, pcol__export_retry_options, 0,                                      \
-     "Retries of failed exports, with exponential backoff and jitter."}
+#define PCOL_EXPORT_OPTIONS(type, member)                                                          \
+    {"timeout",                                                                                    \
+     PCOL_OPT_DURATION,                                                                            \
+     offsetof(type, member.timeout),                                                               \
+     "5s",                                                                                         \
+     "0",                                                                                          \
+     NULL,                                                                                         \
+     NULL,                                                                                         \
+     0,                                                                                            \
+     NULL,                                                                                         \
+     0,                                                                                            \
+     "Time limit of one export attempt, after which it counts as failed and is "                   \
+     "retried (0: none)."},                                                                        \
+        {"sending_queue",                                                                          \
+         PCOL_OPT_SECTION,                                                                         \
+         offsetof(type, member.sending_queue),                                                     \
+         NULL,                                                                                     \
+         NULL,                                                                                     \
+         NULL,                                                                                     \
+         NULL,                                                                                     \
+         0,                                                                                        \
+         pcol__export_queue_options,                                                               \
+         0,                                                                                        \
+         "The queue in front of the exporter."},                                                   \
+    {                                                                                              \
+        "retry_on_failure", PCOL_OPT_SECTION, offsetof(type, member.retry_on_failure), NULL, NULL, \
+            NULL, NULL, 0, pcol__export_retry_options, 0,                                          \
+            "Retries of failed exports, with exponential backoff and jitter."                      \
+    }
 
 #endif

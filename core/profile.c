@@ -19,6 +19,8 @@ enum table_kind {
     T_STACK,
 };
 
+/* One table kind per line (clang-format would pack them). */
+/* clang-format off */
 static const uint32_t entry_size[] = {
     [T_STR] = sizeof(struct pcol_str),
     [T_MAPPING] = sizeof(struct pcol_mapping),
@@ -28,6 +30,7 @@ static const uint32_t entry_size[] = {
     [T_ATTR] = sizeof(struct pcol_attr),
     [T_STACK] = sizeof(struct pcol_stack),
 };
+/* clang-format on */
 
 /* ---- hashing ------------------------------------------------------------- */
 
@@ -416,8 +419,8 @@ int32_t pcol_dict_stack(struct pcol_batch *b, const int32_t *locs, uint32_t n)
     struct pcol_stack st = {{(int32_t *)locs, n}};
     struct pcol_stack *slot;
     bool added;
-    int32_t idx = intern_hashed(b, &b->dict.stacks, &st, (uint32_t)entry_hash(T_STACK, &st),
-                                &added);
+    int32_t idx =
+        intern_hashed(b, &b->dict.stacks, &st, (uint32_t)entry_hash(T_STACK, &st), &added);
 
     if (added) {
         slot = entry_ptr(&b->dict.stacks, (uint32_t)idx);
@@ -772,9 +775,9 @@ static void merge_profile(struct remap *m, struct pcol_scope *ds, const struct p
         s->attrs = remap_ilist(m, ss->attrs, m->attr);
         s->n_values = ss->n_values;
         s->n_timestamps = ss->n_timestamps;
-        s->values = ss->n_values ? pcol_arena_memdup(dst->arena, ss->values,
-                                                     ss->n_values * sizeof(int64_t))
-                                 : NULL;
+        s->values = ss->n_values
+                        ? pcol_arena_memdup(dst->arena, ss->values, ss->n_values * sizeof(int64_t))
+                        : NULL;
         s->timestamps = ss->n_timestamps ? pcol_arena_memdup(dst->arena, ss->timestamps,
                                                              ss->n_timestamps * sizeof(uint64_t))
                                          : NULL;

@@ -49,7 +49,7 @@ struct pcol_str {
 
 enum pcol_value_kind {
     PCOL_VAL_EMPTY = 0,
-    PCOL_VAL_STR,    /* u.str: string table index */
+    PCOL_VAL_STR, /* u.str: string table index */
     PCOL_VAL_BOOL,
     PCOL_VAL_INT,
     PCOL_VAL_DOUBLE,
@@ -132,9 +132,9 @@ struct pcol_table {
     void *items;
     uint32_t n;
     uint32_t cap;
-    uint64_t *slots;  /* hash index: (hash32 << 32) | (index + 1); 0 = empty */
-    uint32_t nslots;  /* power of two, 0 until built */
-    uint32_t kind;    /* which entry type (private to profile.c) */
+    uint64_t *slots; /* hash index: (hash32 << 32) | (index + 1); 0 = empty */
+    uint32_t nslots; /* power of two, 0 until built */
+    uint32_t kind;   /* which entry type (private to profile.c) */
 };
 
 struct pcol_dict {
@@ -318,10 +318,8 @@ void pcol_dict_reserve(struct pcol_batch *b, struct pcol_table *t, uint32_t n);
 
 /* Convenience interners that build the entry and its lists in the arena. */
 int32_t pcol_dict_stack(struct pcol_batch *b, const int32_t *locs, uint32_t n);
-int32_t pcol_dict_attr(struct pcol_batch *b, int32_t key, const struct pcol_value *v,
-                       int32_t unit);
-int32_t pcol_dict_link(struct pcol_batch *b, const uint8_t trace_id[16],
-                       const uint8_t span_id[8]);
+int32_t pcol_dict_attr(struct pcol_batch *b, int32_t key, const struct pcol_value *v, int32_t unit);
+int32_t pcol_dict_link(struct pcol_batch *b, const uint8_t trace_id[16], const uint8_t span_id[8]);
 
 /* Copies `n` ints into the arena. */
 struct pcol_ilist pcol_ilist_dup(struct pcol_batch *b, const int32_t *v, uint32_t n);

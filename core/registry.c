@@ -16,14 +16,8 @@ extern const struct pcol_component_def pcol_exporter_otlp_http;
 extern const struct pcol_component_def pcol_exporter_nop;
 
 static const struct pcol_component_def *const builtins[] = {
-    &pcol_receiver_pprof,
-    &pcol_receiver_file,
-    &pcol_receiver_otlp,
-    &pcol_exporter_file,
-    &pcol_exporter_otlp,
-    &pcol_exporter_otlp_grpc,
-    &pcol_exporter_otlp_http,
-    &pcol_exporter_nop,
+    &pcol_receiver_pprof, &pcol_receiver_file,      &pcol_receiver_otlp,      &pcol_exporter_file,
+    &pcol_exporter_otlp,  &pcol_exporter_otlp_grpc, &pcol_exporter_otlp_http, &pcol_exporter_nop,
 };
 
 struct plugin {
@@ -70,8 +64,7 @@ static void find_one(const struct pcol_component_def *def, void *data)
     pcol_suggest_add(&f->suggest, def->name);
 }
 
-const struct pcol_component_def *pcol_registry_find(enum pcol_component_kind kind,
-                                                    const char *type)
+const struct pcol_component_def *pcol_registry_find(enum pcol_component_kind kind, const char *type)
 {
     struct find f = {kind, type, NULL, {0}};
 
@@ -117,8 +110,8 @@ int pcol_registry_load_plugin(const char *path, struct pcol_err *err)
         int rc = 0;
         if (d->abi_version != PCOL_ABI_VERSION) {
             rc = pcol_err_set(err, PCOL_EINVAL,
-                              "plugin %s: component %s was built for ABI %u, profcol has %u",
-                              path, d->name ? d->name : "?", d->abi_version, PCOL_ABI_VERSION);
+                              "plugin %s: component %s was built for ABI %u, profcol has %u", path,
+                              d->name ? d->name : "?", d->abi_version, PCOL_ABI_VERSION);
         } else if (!d->name || d->kind >= PCOL_COMPONENT_KINDS ||
                    (d->kind == PCOL_PROCESSOR && !d->process) ||
                    (d->kind == PCOL_EXPORTER && !d->send)) {

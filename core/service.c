@@ -49,7 +49,7 @@ struct pcol_service {
     struct graph *g;      /* running */
     struct graph *next_g; /* started once g is down (reload) */
     enum phase phase;
-    uint32_t waiting;     /* stop callbacks still due in this phase */
+    uint32_t waiting; /* stop callbacks still due in this phase */
     bool exiting;
     bool ready;
     int exit_code;
@@ -184,8 +184,7 @@ static struct pcol_instance *find_instance(struct graph *g, enum pcol_component_
  * pipeline position of a processor (as the Collector does). */
 static void build_instances(struct pcol_service *svc, struct graph *g, struct pcol_diag *d)
 {
-    static const enum pcol_component_kind order[] = {PCOL_EXPORTER, PCOL_PROCESSOR,
-                                                     PCOL_RECEIVER};
+    static const enum pcol_component_kind order[] = {PCOL_EXPORTER, PCOL_PROCESSOR, PCOL_RECEIVER};
     const struct pcol_cfg_component *list;
     size_t k, i, n;
 
@@ -329,12 +328,12 @@ static void write_ready_file(struct pcol_service *svc)
     }
 }
 
-void pcol__service_listening(struct pcol_service *svc, struct pcol_instance *rcv,
-                             const char *what, const char *addr)
+void pcol__service_listening(struct pcol_service *svc, struct pcol_instance *rcv, const char *what,
+                             const char *addr)
 {
     pcol_log(rcv, PCOL_LOG_INFO, "listening (%s) on %s", what, addr);
-    pcol_buf_printf(&svc->listening, "%s %s %s %s\n", pcol_component_kind_name(rcv->kind),
-                    rcv->id, what, addr);
+    pcol_buf_printf(&svc->listening, "%s %s %s %s\n", pcol_component_kind_name(rcv->kind), rcv->id,
+                    what, addr);
 }
 
 void pcol_receiver_listening(struct pcol_instance *rcv, const char *what, const char *addr)
@@ -348,8 +347,7 @@ static void stop_graph(struct pcol_service *svc);
 
 static int graph_start(struct pcol_service *svc, struct graph *g)
 {
-    static const enum pcol_component_kind order[] = {PCOL_EXPORTER, PCOL_PROCESSOR,
-                                                     PCOL_RECEIVER};
+    static const enum pcol_component_kind order[] = {PCOL_EXPORTER, PCOL_PROCESSOR, PCOL_RECEIVER};
     struct pcol_instance *inst;
     size_t k;
     int rc;

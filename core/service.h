@@ -39,7 +39,7 @@ int pcol_service_run(const struct pcol_service_opts *opts);
 /* Called by the instance API (pipeline.c). */
 struct pcol_service;
 void pcol__service_receiver_finished(struct pcol_service *svc, struct pcol_instance *rcv);
-void pcol__service_listening(struct pcol_service *svc, struct pcol_instance *rcv,
-                             const char *what, const char *addr);
+void pcol__service_listening(struct pcol_service *svc, struct pcol_instance *rcv, const char *what,
+                             const char *addr);
 
 #endif

@@ -127,8 +127,8 @@ static void on_metrics(struct pcol_http_request *req, void *data)
 
     (void)data;
     pcol_metrics_render(&body);
-    pcol_http_respond_take(req, 200, "text/plain; version=0.0.4; charset=utf-8", body.p,
-                           body.len, free);
+    pcol_http_respond_take(req, 200, "text/plain; version=0.0.4; charset=utf-8", body.p, body.len,
+                           free);
 }
 
 static void on_healthz(struct pcol_http_request *req, void *data)
@@ -148,7 +148,8 @@ static void on_readyz(struct pcol_http_request *req, void *data)
     }
 }
 
-struct pcol_telemetry_server *pcol_telemetry_start(uv_loop_t *loop, const struct pcol_endpoint *addr,
+struct pcol_telemetry_server *pcol_telemetry_start(uv_loop_t *loop,
+                                                   const struct pcol_endpoint *addr,
                                                    const bool *ready, struct pcol_err *err)
 {
     struct pcol_telemetry_server *ts = pcol_xcalloc(1, sizeof(*ts));

@@ -38,7 +38,8 @@ void pcol_metrics_free(void);
 struct pcol_telemetry_server;
 
 /* Serves the endpoints on `addr`. `ready` is read on each /readyz. */
-struct pcol_telemetry_server *pcol_telemetry_start(uv_loop_t *loop, const struct pcol_endpoint *addr,
+struct pcol_telemetry_server *pcol_telemetry_start(uv_loop_t *loop,
+                                                   const struct pcol_endpoint *addr,
                                                    const bool *ready, struct pcol_err *err);
 int pcol_telemetry_port(const struct pcol_telemetry_server *ts);
 /* Closes the listener; done(data) runs once everything is closed. */

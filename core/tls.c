@@ -73,11 +73,11 @@ const struct pcol_option pcol_tls_server_options[] = {
      "PEM certificate (chain) of this server; setting it turns TLS on."},
     {"key_file", PCOL_OPT_STRING, SETTING(key_file), NULL, "1", NULL, NULL, 0, NULL, 0,
      "PEM private key of cert_file (not encrypted)."},
-    {"client_ca_file", PCOL_OPT_STRING, SETTING(client_ca_file), NULL, "1", NULL, NULL, 0, NULL,
-     0, "PEM CA certificates; when set, every client must present a certificate they signed "
-        "(mTLS)."},
-    {"min_version", PCOL_OPT_ENUM, SETTING(min_version), "1.2", NULL, NULL, version_names, 0,
-     NULL, 0, "Oldest TLS version accepted."},
+    {"client_ca_file", PCOL_OPT_STRING, SETTING(client_ca_file), NULL, "1", NULL, NULL, 0, NULL, 0,
+     "PEM CA certificates; when set, every client must present a certificate they signed "
+     "(mTLS)."},
+    {"min_version", PCOL_OPT_ENUM, SETTING(min_version), "1.2", NULL, NULL, version_names, 0, NULL,
+     0, "Oldest TLS version accepted."},
     {0},
 };
 
@@ -92,11 +92,11 @@ const struct pcol_option pcol_tls_client_options[] = {
      "PEM private key of cert_file (not encrypted)."},
     {"insecure_skip_verify", PCOL_OPT_BOOL, SETTING(insecure_skip_verify), "false", NULL, NULL,
      NULL, 0, NULL, 0, "Use TLS but accept any server certificate and name (tests only)."},
-    {"server_name_override", PCOL_OPT_STRING, SETTING(server_name_override), NULL, "1", NULL,
-     NULL, 0, NULL, 0,
+    {"server_name_override", PCOL_OPT_STRING, SETTING(server_name_override), NULL, "1", NULL, NULL,
+     0, NULL, 0,
      "Name sent as SNI and checked in the server's certificate instead of the endpoint's host."},
-    {"min_version", PCOL_OPT_ENUM, SETTING(min_version), "1.2", NULL, NULL, version_names, 0,
-     NULL, 0, "Oldest TLS version accepted."},
+    {"min_version", PCOL_OPT_ENUM, SETTING(min_version), "1.2", NULL, NULL, version_names, 0, NULL,
+     0, "Oldest TLS version accepted."},
     {0},
 };
 
@@ -112,8 +112,9 @@ void pcol_tls_validate(const struct pcol_tls_settings *s, bool server,
         pcol_diag_add(d, at, "tls: cert_file and key_file must be given together");
     }
     if (server && s->client_ca_file && !s->cert_file) {
-        pcol_diag_add(d, at, "tls: client_ca_file needs cert_file and key_file (without them "
-                             "the server speaks plain text)");
+        pcol_diag_add(d, at,
+                      "tls: client_ca_file needs cert_file and key_file (without them "
+                      "the server speaks plain text)");
     }
     if (!server && s->insecure &&
         (s->ca_file || s->cert_file || s->insecure_skip_verify || s->server_name_override)) {
@@ -180,8 +181,8 @@ static int on_alpn_select(SSL *ssl, const unsigned char **out, unsigned char *ou
         nghttp2_select_next_protocol((unsigned char **)out, outlen, in, inlen) == 1) {
         return SSL_TLSEXT_ERR_OK;
     }
-    if (SSL_select_next_proto((unsigned char **)out, outlen, ctx->alpn, ctx->alpn_len, in,
-                              inlen) == OPENSSL_NPN_NEGOTIATED) {
+    if (SSL_select_next_proto((unsigned char **)out, outlen, ctx->alpn, ctx->alpn_len, in, inlen) ==
+        OPENSSL_NPN_NEGOTIATED) {
         return SSL_TLSEXT_ERR_OK;
     }
     /* No common protocol: go on without ALPN; the server sniffs the bytes. */
@@ -206,7 +207,7 @@ static int load_cert_key(SSL_CTX *sc, const struct pcol_tls_ctx *ctx, struct pco
 static int server_setup(SSL_CTX *sc, struct pcol_tls_ctx *ctx, struct pcol_err *err)
 {
     static const unsigned char session_ctx[] = "profcol";
-    STACK_OF(X509_NAME) *names;
+    STACK_OF(X509_NAME) * names;
     int rc = load_cert_key(sc, ctx, err);
 
     if (rc != 0) {
@@ -262,7 +263,7 @@ static int ctx_build(struct pcol_tls_ctx *ctx, SSL_CTX **out, struct pcol_err *e
         return ssl_failed(err, "cannot create an OpenSSL context");
     }
     SSL_CTX_set_min_proto_version(sc, ctx->min_version == PCOL_TLS_1_3 ? TLS1_3_VERSION
-                                                                        : TLS1_2_VERSION);
+                                                                       : TLS1_2_VERSION);
     /* HTTP/2 forbids renegotiation (RFC 9113 9.2.1). */
     SSL_CTX_set_options(sc, SSL_OP_NO_RENEGOTIATION);
     SSL_CTX_set_mode(sc, SSL_MODE_RELEASE_BUFFERS);
@@ -283,8 +284,10 @@ static int alpn_encode(struct pcol_tls_ctx *ctx, const char *const *alpn, struct
     for (; alpn && *alpn; alpn++) {
         n = strlen(*alpn);
         if (n == 0 || n > 255 || ctx->alpn_len + 1 + n > sizeof(ctx->alpn)) {
-            return pcol_err_set(err, PCOL_EINVAL, "tls: ALPN protocol \"%.40s\" is empty, or the "
-                                "list is over %d bytes", *alpn, ALPN_WIRE_MAX);
+            return pcol_err_set(err, PCOL_EINVAL,
+                                "tls: ALPN protocol \"%.40s\" is empty, or the "
+                                "list is over %d bytes",
+                                *alpn, ALPN_WIRE_MAX);
         }
         ctx->alpn[ctx->alpn_len++] = (uint8_t)n;
         memcpy(ctx->alpn + ctx->alpn_len, *alpn, n);
@@ -407,16 +410,15 @@ unsigned pcol_tls_reload_all(void)
         struct pcol_err err = {{0}};
 
         if (pcol_tls_ctx_reload(ctx, &err) != 0) {
-            pcol_logf(PCOL_LOG_WARN, NULL, "%s; keeping the certificates loaded before",
-                      err.msg);
+            pcol_logf(PCOL_LOG_WARN, NULL, "%s; keeping the certificates loaded before", err.msg);
             failed++;
         } else {
             done++;
         }
     }
     if (done) {
-        pcol_logf(PCOL_LOG_INFO, NULL, "tls: re-read the certificates of %u TLS context%s",
-                  done, done == 1 ? "" : "s");
+        pcol_logf(PCOL_LOG_INFO, NULL, "tls: re-read the certificates of %u TLS context%s", done,
+                  done == 1 ? "" : "s");
     }
     return failed;
 }
@@ -523,8 +525,7 @@ void pcol_tls_conn_destroy(struct pcol_tls_conn *c)
     free(c);
 }
 
-static int conn_write_now(struct pcol_tls_conn *c, const void *p, size_t len,
-                          struct pcol_err *err)
+static int conn_write_now(struct pcol_tls_conn *c, const void *p, size_t len, struct pcol_err *err)
 {
     size_t n = 0;
 
@@ -580,8 +581,7 @@ int pcol_tls_conn_handshake(struct pcol_tls_conn *c, struct pcol_err *err)
     return rc;
 }
 
-int pcol_tls_conn_feed(struct pcol_tls_conn *c, const void *p, size_t len,
-                       struct pcol_err *err)
+int pcol_tls_conn_feed(struct pcol_tls_conn *c, const void *p, size_t len, struct pcol_err *err)
 {
     size_t n = 0;
 
@@ -617,21 +617,15 @@ int pcol_tls_conn_read(struct pcol_tls_conn *c, void *buf, size_t cap, size_t *g
     /* Reading may answer post-handshake messages (key updates). */
     conn_flush(c);
     switch (e) {
-    case SSL_ERROR_NONE:
-        *got = n;
-        return 0;
+    case SSL_ERROR_NONE: *got = n; return 0;
     case SSL_ERROR_WANT_READ:
-    case SSL_ERROR_WANT_WRITE:
-        return 0;
-    case SSL_ERROR_ZERO_RETURN:
-        return PCOL_ENOENT;
-    default:
-        return conn_fail(c, err);
+    case SSL_ERROR_WANT_WRITE: return 0;
+    case SSL_ERROR_ZERO_RETURN: return PCOL_ENOENT;
+    default: return conn_fail(c, err);
     }
 }
 
-int pcol_tls_conn_write(struct pcol_tls_conn *c, const void *p, size_t len,
-                        struct pcol_err *err)
+int pcol_tls_conn_write(struct pcol_tls_conn *c, const void *p, size_t len, struct pcol_err *err)
 {
     if (c->failed) {
         return conn_failed(c, err);

@@ -41,13 +41,13 @@ enum pcol_tls_version {
 /* Filled by pcol_tls_server_options / pcol_tls_client_options; the fields
  * a table does not list stay zero. */
 struct pcol_tls_settings {
-    const char *cert_file;      /* PEM chain: the server's, or the client's for mTLS */
-    const char *key_file;       /* PEM private key of cert_file */
-    const char *ca_file;        /* client: CAs that verify the server (NULL: system store) */
-    const char *client_ca_file; /* server: require client certificates signed by these */
-    int min_version;            /* enum pcol_tls_version */
-    bool insecure;              /* client: plain text, no TLS at all */
-    bool insecure_skip_verify;  /* client: TLS without checking the server's certificate */
+    const char *cert_file;            /* PEM chain: the server's, or the client's for mTLS */
+    const char *key_file;             /* PEM private key of cert_file */
+    const char *ca_file;              /* client: CAs that verify the server (NULL: system store) */
+    const char *client_ca_file;       /* server: require client certificates signed by these */
+    int min_version;                  /* enum pcol_tls_version */
+    bool insecure;                    /* client: plain text, no TLS at all */
+    bool insecure_skip_verify;        /* client: TLS without checking the server's certificate */
     const char *server_name_override; /* client: the name sent (SNI) and verified */
 };
 
@@ -110,8 +110,7 @@ void pcol_tls_conn_destroy(struct pcol_tls_conn *c);
 int pcol_tls_conn_handshake(struct pcol_tls_conn *c, struct pcol_err *err);
 /* Takes ciphertext received (copied) and advances the handshake. 0, or
  * PCOL_EIO as for pcol_tls_conn_handshake(). */
-int pcol_tls_conn_feed(struct pcol_tls_conn *c, const void *p, size_t len,
-                       struct pcol_err *err);
+int pcol_tls_conn_feed(struct pcol_tls_conn *c, const void *p, size_t len, struct pcol_err *err);
 /* Decrypts up to `cap` bytes of what was fed into buf: 0 with `*got` set
  * (0 when nothing more is ready), PCOL_ENOENT once the peer has closed the
  * session (close_notify), PCOL_EIO on a TLS failure. */
@@ -119,8 +118,7 @@ int pcol_tls_conn_read(struct pcol_tls_conn *c, void *buf, size_t cap, size_t *g
                        struct pcol_err *err);
 /* Encrypts `len` bytes (borrowed) and sends them; bytes written before the
  * handshake is done are kept and sent when it is. 0 or PCOL_EIO. */
-int pcol_tls_conn_write(struct pcol_tls_conn *c, const void *p, size_t len,
-                        struct pcol_err *err);
+int pcol_tls_conn_write(struct pcol_tls_conn *c, const void *p, size_t len, struct pcol_err *err);
 /* Sends close_notify, once the handshake is done; the caller closes after. */
 void pcol_tls_conn_shutdown(struct pcol_tls_conn *c);
 

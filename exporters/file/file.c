@@ -28,12 +28,11 @@
 static const char *const format_names[] = {"otlp_json", "otlp_proto", "pprof", NULL};
 static const char *const compression_names[] = {"none", "zstd", NULL};
 
-#define ROTATION(field)                                                                        \
+#define ROTATION(field)                                                                            \
     offsetof(struct pcol__fileexp, rotation.field) - offsetof(struct pcol__fileexp, rotation)
 
 static const struct pcol_option rotation_options[] = {
-    {"max_megabytes", PCOL_OPT_UINT, ROTATION(max_megabytes), "0", "0", "1048576", NULL, 0,
-     NULL, 0,
+    {"max_megabytes", PCOL_OPT_UINT, ROTATION(max_megabytes), "0", "0", "1048576", NULL, 0, NULL, 0,
      "Rotate before the file grows past this many MiB; 0 turns rotation off, so the block "
      "needs it (the collector's default is 100)."},
     {"max_backups", PCOL_OPT_UINT, ROTATION(max_backups), "100", "0", NULL, NULL, 0, NULL, 0,
@@ -49,21 +48,20 @@ static const struct pcol_option file_options[] = {
      format_names, 0, NULL, 0,
      "otlp_json: one request per line; otlp_proto: length-prefixed protobuf records; pprof: "
      "one .pb.gz file per profile in the directory `path`."},
-    {"compression", PCOL_OPT_ENUM, offsetof(struct pcol__fileexp, compression), "none", NULL,
-     NULL, compression_names, 0, NULL, 0,
+    {"compression", PCOL_OPT_ENUM, offsetof(struct pcol__fileexp, compression), "none", NULL, NULL,
+     compression_names, 0, NULL, 0,
      "zstd compresses each record (length-prefixed, as the collector); otlp formats only."},
-    {"append", PCOL_OPT_BOOL, offsetof(struct pcol__fileexp, append), "false", NULL, NULL, NULL,
-     0, NULL, 0,
+    {"append", PCOL_OPT_BOOL, offsetof(struct pcol__fileexp, append), "false", NULL, NULL, NULL, 0,
+     NULL, 0,
      "Append to an existing file instead of emptying it when profcol starts (a config reload "
      "never empties it; otlp formats)."},
-    {"create_directory", PCOL_OPT_BOOL, offsetof(struct pcol__fileexp, create_directory),
-     "false", NULL, NULL, NULL, 0, NULL, 0,
-     "Create the missing directories of `path` at start."},
+    {"create_directory", PCOL_OPT_BOOL, offsetof(struct pcol__fileexp, create_directory), "false",
+     NULL, NULL, NULL, 0, NULL, 0, "Create the missing directories of `path` at start."},
     {"flush_interval", PCOL_OPT_DURATION, offsetof(struct pcol__fileexp, flush_interval), "1s",
      "1ms", NULL, NULL, 0, NULL, 0,
      "How often written data is synced to disk (fdatasync, off the loop thread; otlp formats)."},
-    {"rotation", PCOL_OPT_SECTION, offsetof(struct pcol__fileexp, rotation), NULL, NULL, NULL,
-     NULL, 0, rotation_options, 0,
+    {"rotation", PCOL_OPT_SECTION, offsetof(struct pcol__fileexp, rotation), NULL, NULL, NULL, NULL,
+     0, rotation_options, 0,
      "Size-based rotation: the full file is renamed with a UTC timestamp before its "
      "extension. Off unless max_megabytes is set."},
     PCOL_EXPORT_OPTIONS(struct pcol__fileexp, helper),
@@ -72,15 +70,15 @@ static const struct pcol_option file_options[] = {
 
 /* ---- validate, init, start, stop --------------------------------------------- */
 
-static void file_validate(const void *ctx, const struct pcol_cfg_node *node,
-                          struct pcol_diag *diag)
+static void file_validate(const void *ctx, const struct pcol_cfg_node *node, struct pcol_diag *diag)
 {
     const struct pcol__fileexp *fx = ctx;
     const struct pcol_cfg_node *rot = pcol_cfg_get(node, "rotation");
     bool rot_given = rot && rot->kind == PCOL_NODE_MAPPING;
 
     if (rot_given && !pcol_cfg_get(rot, "max_megabytes")) {
-        pcol_diag_add(diag, rot, "rotation needs max_megabytes to turn it on (the collector's "
+        pcol_diag_add(diag, rot,
+                      "rotation needs max_megabytes to turn it on (the collector's "
                       "default is 100)");
     }
     if (fx->format != PCOL__FILEEXP_PPROF) {
@@ -91,7 +89,8 @@ static void file_validate(const void *ctx, const struct pcol_cfg_node *node,
                       "compression applies to the otlp formats; pprof files are always gzip");
     }
     if (rot_given) {
-        pcol_diag_add(diag, rot, "rotation applies to the otlp formats; pprof writes one file "
+        pcol_diag_add(diag, rot,
+                      "rotation applies to the otlp formats; pprof writes one file "
                       "per profile");
     }
 }
@@ -113,8 +112,10 @@ static int prepare_dir(const struct pcol__fileexp *fx, struct pcol_err *err)
         return pcol__fileexp_mkdirs(fx->path, err);
     }
     if (stat(fx->path, &st) != 0 || !S_ISDIR(st.st_mode)) {
-        return pcol_err_set(err, PCOL_EIO, "%s is not a directory (create_directory: true "
-                            "creates it)", fx->path);
+        return pcol_err_set(err, PCOL_EIO,
+                            "%s is not a directory (create_directory: true "
+                            "creates it)",
+                            fx->path);
     }
     if (access(fx->path, W_OK | X_OK) != 0) {
         return pcol_err_set(err, PCOL_EIO, "cannot write into %s", fx->path);
@@ -189,8 +190,8 @@ static int file_start(struct pcol_instance *inst)
 
 static void flush_timer_closed(uv_handle_t *h)
 {
-    struct pcol__fileexp *fx = PCOL_CONTAINER_OF((uv_timer_t *)h, struct pcol__fileexp,
-                                                 flush_timer);
+    struct pcol__fileexp *fx =
+        PCOL_CONTAINER_OF((uv_timer_t *)h, struct pcol__fileexp, flush_timer);
 
     fx->timer_open = false;
     fx->stop_done(fx->inst);
@@ -262,8 +263,7 @@ static int encode_record(const struct pcol__fileexp *fx, const struct pcol_batch
 }
 
 /* Pure: may run on a worker thread; reads only the options and `b`. */
-static int file_encode(struct pcol_instance *inst, const struct pcol_batch *b,
-                       struct pcol_buf *out)
+static int file_encode(struct pcol_instance *inst, const struct pcol_batch *b, struct pcol_buf *out)
 {
     const struct pcol__fileexp *fx = pcol_ctx(inst);
 
@@ -295,8 +295,8 @@ static int file_send(struct pcol_instance *inst, struct pcol_export *exp)
     if (rc == 0) {
         pcol_export_done(exp, PCOL_EXPORT_OK, 0, NULL);
     } else {
-        pcol_export_done(exp, rc == PCOL_EINVAL ? PCOL_EXPORT_PERMANENT : PCOL_EXPORT_RETRYABLE,
-                         0, err.msg);
+        pcol_export_done(exp, rc == PCOL_EINVAL ? PCOL_EXPORT_PERMANENT : PCOL_EXPORT_RETRYABLE, 0,
+                         err.msg);
     }
     return 0;
 }

@@ -45,10 +45,10 @@ struct pcol__fileexp {
 
     /* state (otlp formats: the stream) */
     struct pcol_instance *inst;
-    int fd;        /* -1 while no file is open */
-    uint64_t size; /* bytes in the open file */
-    bool regular;  /* the open file is a regular file (not a pipe or device) */
-    bool dirty;    /* written since the last sync */
+    int fd;         /* -1 while no file is open */
+    uint64_t size;  /* bytes in the open file */
+    bool regular;   /* the open file is a regular file (not a pipe or device) */
+    bool dirty;     /* written since the last sync */
     uint32_t syncs; /* sync jobs on the thread pool */
     bool sync_failed_logged;
     bool timer_open;
@@ -74,8 +74,7 @@ void pcol__fileexp_stream_close(struct pcol__fileexp *fx);
 /* `path` with a UTC timestamp (`-2026-11-21T05-10-00.123`) before its last
  * extension, written into `out` (`cap` bytes). Returns false if it does not
  * fit. */
-bool pcol__fileexp_backup_name(const char *path, const struct timespec *ts, char *out,
-                               size_t cap);
+bool pcol__fileexp_backup_name(const char *path, const struct timespec *ts, char *out, size_t cap);
 /* Whether directory entry `name` is a backup of the file whose base name is
  * `base` (as pcol__fileexp_backup_name makes them). */
 bool pcol__fileexp_is_backup(const char *base, const char *name);
@@ -104,8 +103,7 @@ int pcol__fileexp_write_pprofs(const char *dir, const uint8_t *payload, size_t n
 /* Writes the sanitised form of `s` (`len` bytes) into `out` (`cap` bytes,
  * at least 2): only [A-Za-z0-9._-], no leading, trailing or doubled dot,
  * `fallback` when nothing is left. */
-void pcol__fileexp_sanitize(const char *s, size_t len, const char *fallback, char *out,
-                            size_t cap);
+void pcol__fileexp_sanitize(const char *s, size_t len, const char *fallback, char *out, size_t cap);
 /* Whether `name` is safe to join to a directory: non-empty, only
  * [A-Za-z0-9._-], not starting with a dot, no "..". */
 bool pcol__fileexp_name_is_safe(const char *name);

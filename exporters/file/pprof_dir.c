@@ -29,19 +29,18 @@
 
 #define SERVICE_CAP 65 /* bytes of each name part, with the NUL */
 #define TYPE_CAP 33
-#define NAME_CAP 128   /* a whole record name; far below NAME_MAX with the suffixes */
+#define NAME_CAP 128 /* a whole record name; far below NAME_MAX with the suffixes */
 #define MAX_COPIES 10000
 
 /* ---- names ------------------------------------------------------------------- */
 
 static bool plain_char(char c)
 {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-';
 }
 
-void pcol__fileexp_sanitize(const char *s, size_t len, const char *fallback, char *out,
-                            size_t cap)
+void pcol__fileexp_sanitize(const char *s, size_t len, const char *fallback, char *out, size_t cap)
 {
     size_t i, o = 0;
 
@@ -142,8 +141,7 @@ static int emit_record(void *arg, const struct pcol_pprof_meta *meta, const uint
                            sizeof(svc_part));
     pcol__fileexp_sanitize(type ? type->p : "", type ? type->len : 0, "profile", type_part,
                            sizeof(type_part));
-    utc_stamp(meta->time_unix_nano ? meta->time_unix_nano : e->fallback_time, stamp,
-              sizeof(stamp));
+    utc_stamp(meta->time_unix_nano ? meta->time_unix_nano : e->fallback_time, stamp, sizeof(stamp));
     n = snprintf(name, sizeof(name), "%s.%s.%s", svc_part, type_part, stamp);
     put_be(e->out, (uint64_t)n, 2);
     pcol_buf_append(e->out, name, (size_t)n);

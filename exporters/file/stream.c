@@ -106,8 +106,7 @@ static const char *ext_of(const char *base)
     return dot && dot != base ? dot : base + strlen(base);
 }
 
-bool pcol__fileexp_backup_name(const char *path, const struct timespec *ts, char *out,
-                               size_t cap)
+bool pcol__fileexp_backup_name(const char *path, const struct timespec *ts, char *out, size_t cap)
 {
     const char *ext = ext_of(base_of(path));
     time_t secs = ts->tv_sec;
@@ -223,8 +222,7 @@ void pcol__fileexp_stream_close(struct pcol__fileexp *fx)
     }
     error = fx->dirty ? sync_error(fx->fd) : 0;
     if (error) {
-        pcol_log(fx->inst, PCOL_LOG_ERROR, "cannot sync %s to disk: %s", fx->path,
-                 strerror(error));
+        pcol_log(fx->inst, PCOL_LOG_ERROR, "cannot sync %s to disk: %s", fx->path, strerror(error));
     }
     if (close(fx->fd) != 0) {
         pcol_log(fx->inst, PCOL_LOG_ERROR, "cannot close %s: %s", fx->path, strerror(errno));
@@ -355,8 +353,10 @@ int pcol__fileexp_stream_write(struct pcol__fileexp *fx, const uint8_t *p, size_
         struct stat st;
         bool torn = fstat(fx->fd, &st) != 0 || (uint64_t)st.st_size != fx->size;
         if (torn && ftruncate(fx->fd, (off_t)fx->size) != 0) {
-            return pcol_err_set(err, PCOL_EIO, "cannot write %s: %s (and cannot cut off the "
-                                "partial record: %s)", fx->path, strerror(-rc), strerror(errno));
+            return pcol_err_set(err, PCOL_EIO,
+                                "cannot write %s: %s (and cannot cut off the "
+                                "partial record: %s)",
+                                fx->path, strerror(-rc), strerror(errno));
         }
         return pcol_err_set(err, PCOL_EIO, "cannot write %s: %s", fx->path, strerror(-rc));
     }

@@ -30,7 +30,7 @@
 static const char *const compression_names[] = {"gzip", "zstd", "none", NULL};
 static const char *const encoding_names[] = {"proto", "json", NULL};
 
-#define KEEPALIVE(field) \
+#define KEEPALIVE(field)                                                                           \
     offsetof(struct pcol__otlpexp, keepalive.field) - offsetof(struct pcol__otlpexp, keepalive)
 
 static const struct pcol_option keepalive_options[] = {
@@ -39,23 +39,51 @@ static const struct pcol_option keepalive_options[] = {
      "servers refuse PINGs more often than every 5 minutes by default)."},
     {"timeout", PCOL_OPT_DURATION, KEEPALIVE(timeout), "20s", "1ms", NULL, NULL, 0, NULL, 0,
      "Close the connection when a PING is not answered within this time."},
-    {"permit_without_stream", PCOL_OPT_BOOL, KEEPALIVE(permit_without_stream), "false", NULL,
-     NULL, NULL, 0, NULL, 0, "Also PING while no export is in flight."},
+    {"permit_without_stream", PCOL_OPT_BOOL, KEEPALIVE(permit_without_stream), "false", NULL, NULL,
+     NULL, 0, NULL, 0, "Also PING while no export is in flight."},
     {0},
 };
 
 #define COMMON_OPTIONS(endpoint_flags, endpoint_help)                                              \
-    {"endpoint", PCOL_OPT_STRING, offsetof(struct pcol__otlpexp, endpoint), NULL, "1", NULL,       \
-     NULL, endpoint_flags, NULL, 0, endpoint_help},                                                \
-    {"headers", PCOL_OPT_STRING_MAP, offsetof(struct pcol__otlpexp, headers), NULL, NULL, NULL,    \
-     NULL, 0, NULL, 0,                                                                             \
-     "Extra request headers, e.g. authorization: \"Bearer ${env:TOKEN}\"."},                       \
-    {"compression", PCOL_OPT_ENUM, offsetof(struct pcol__otlpexp, compression), "gzip", NULL,      \
-     NULL, compression_names, 0, NULL, 0, "Compression of the request body."},                     \
-    {"tls", PCOL_OPT_SECTION, offsetof(struct pcol__otlpexp, tls), NULL, NULL, NULL, NULL, 0,      \
-     pcol_tls_client_options, 0,                                                                   \
-     "TLS to the server: used for https:// endpoints, and for a gRPC host:port unless "            \
-     "insecure: true."}
+    {"endpoint",                                                                                   \
+     PCOL_OPT_STRING,                                                                              \
+     offsetof(struct pcol__otlpexp, endpoint),                                                     \
+     NULL,                                                                                         \
+     "1",                                                                                          \
+     NULL,                                                                                         \
+     NULL,                                                                                         \
+     endpoint_flags,                                                                               \
+     NULL,                                                                                         \
+     0,                                                                                            \
+     endpoint_help},                                                                               \
+        {"headers",                                                                                \
+         PCOL_OPT_STRING_MAP,                                                                      \
+         offsetof(struct pcol__otlpexp, headers),                                                  \
+         NULL,                                                                                     \
+         NULL,                                                                                     \
+         NULL,                                                                                     \
+         NULL,                                                                                     \
+         0,                                                                                        \
+         NULL,                                                                                     \
+         0,                                                                                        \
+         "Extra request headers, e.g. authorization: \"Bearer ${env:TOKEN}\"."},                   \
+        {"compression",                                                                            \
+         PCOL_OPT_ENUM,                                                                            \
+         offsetof(struct pcol__otlpexp, compression),                                              \
+         "gzip",                                                                                   \
+         NULL,                                                                                     \
+         NULL,                                                                                     \
+         compression_names,                                                                        \
+         0,                                                                                        \
+         NULL,                                                                                     \
+         0,                                                                                        \
+         "Compression of the request body."},                                                      \
+    {                                                                                              \
+        "tls", PCOL_OPT_SECTION, offsetof(struct pcol__otlpexp, tls), NULL, NULL, NULL, NULL, 0,   \
+            pcol_tls_client_options, 0,                                                            \
+            "TLS to the server: used for https:// endpoints, and for a gRPC host:port unless "     \
+            "insecure: true."                                                                      \
+    }
 
 static const struct pcol_option grpc_options[] = {
     COMMON_OPTIONS(PCOL_OPT_REQUIRED,
@@ -71,9 +99,8 @@ static const struct pcol_option http_options[] = {
     COMMON_OPTIONS(0, "Base URL of the OTLP/HTTP server, e.g. http://gateway:4318; profiles go "
                       "to its path + /v1development/profiles (needed unless profiles_endpoint "
                       "is given)."),
-    {"profiles_endpoint", PCOL_OPT_STRING, offsetof(struct pcol__otlpexp, profiles_endpoint),
-     NULL, "1", NULL, NULL, 0, NULL, 0,
-     "Full URL to post profiles to, used as is instead of endpoint."},
+    {"profiles_endpoint", PCOL_OPT_STRING, offsetof(struct pcol__otlpexp, profiles_endpoint), NULL,
+     "1", NULL, NULL, 0, NULL, 0, "Full URL to post profiles to, used as is instead of endpoint."},
     {"encoding", PCOL_OPT_ENUM, offsetof(struct pcol__otlpexp, encoding), "proto", NULL, NULL,
      encoding_names, 0, NULL, 0, "proto: application/x-protobuf; json: OTLP/JSON."},
     PCOL_EXPORT_OPTIONS(struct pcol__otlpexp, helper),
@@ -111,8 +138,8 @@ static int parse_port(const char *p, size_t n, uint16_t *port)
 }
 
 /* Splits "host", "host:port", "[v6]" or "[v6]:port" (a, n bytes). */
-static int parse_authority(const char *a, size_t n, struct pcol__otlpexp_target *t,
-                           bool *has_port, struct pcol_err *err)
+static int parse_authority(const char *a, size_t n, struct pcol__otlpexp_target *t, bool *has_port,
+                           struct pcol_err *err)
 {
     const char *host = a, *colon, *end = a + n;
     size_t host_len;
@@ -131,7 +158,8 @@ static int parse_authority(const char *a, size_t n, struct pcol__otlpexp_target 
     } else {
         colon = memchr(a, ':', n);
         if (colon && memchr(colon + 1, ':', (size_t)(end - colon - 1))) {
-            return pcol_err_set(err, PCOL_EINVAL, "write IPv6 addresses in brackets, e.g. "
+            return pcol_err_set(err, PCOL_EINVAL,
+                                "write IPv6 addresses in brackets, e.g. "
                                 "[::1]:4317");
         }
         host_len = colon ? (size_t)(colon - a) : n;
@@ -236,8 +264,8 @@ static bool is_fixed(const struct pcol_http_header *fixed, size_t n, const char 
 
 /* The protocol's own headers win over configured ones of the same name. */
 struct pcol_http_header *pcol__otlpexp_headers(const struct pcol__otlpexp *x,
-                                               const struct pcol_http_header *fixed,
-                                               size_t n_fixed, size_t *n)
+                                               const struct pcol_http_header *fixed, size_t n_fixed,
+                                               size_t *n)
 {
     struct pcol_http_header *h = pcol_xmalloc((x->headers.n + n_fixed) * sizeof(*h));
     size_t i;
@@ -274,9 +302,11 @@ void pcol__otlpexp_partial(struct pcol__otlpexp *x, struct pcol_export *exp, uin
         return;
     }
     x->partial_logged = true;
-    pcol_log(x->inst, PCOL_LOG_WARN, "the server accepted a request only in part: %llu "
+    pcol_log(x->inst, PCOL_LOG_WARN,
+             "the server accepted a request only in part: %llu "
              "profiles rejected (%s); not retried; further partial successes are logged at "
-             "debug level", (unsigned long long)rejected, *msg ? msg : "no message");
+             "debug level",
+             (unsigned long long)rejected, *msg ? msg : "no message");
 }
 
 /* ---- validate and lifecycle ---------------------------------------------------------- */
@@ -289,8 +319,10 @@ static void check_headers(const struct pcol__otlpexp *x, const struct pcol_cfg_n
     for (i = 0; i < x->headers.n; i++) {
         const struct pcol_str_pair *h = &x->headers.v[i];
         if (!*h->key || strpbrk(h->key, ":\r\n \t") || strpbrk(h->value, "\r\n")) {
-            pcol_diag_add(d, pcol_cfg_get(node, "headers"), "header \"%.60s\": names need "
-                          "letters, digits or '-', values no line breaks", h->key);
+            pcol_diag_add(d, pcol_cfg_get(node, "headers"),
+                          "header \"%.60s\": names need "
+                          "letters, digits or '-', values no line breaks",
+                          h->key);
         }
     }
 }
@@ -341,11 +373,10 @@ static int init(struct pcol_instance *inst, bool grpc)
     x->inst = inst;
     x->grpc = grpc;
     if (x->profiles_endpoint) {
-        rc = pcol__otlpexp_target_parse(x->profiles_endpoint, false, false, NULL, &x->target,
-                                        &err);
+        rc = pcol__otlpexp_target_parse(x->profiles_endpoint, false, false, NULL, &x->target, &err);
     } else {
-        rc = pcol__otlpexp_target_parse(x->endpoint, grpc, x->tls.insecure, HTTP_PATH,
-                                        &x->target, &err);
+        rc = pcol__otlpexp_target_parse(x->endpoint, grpc, x->tls.insecure, HTTP_PATH, &x->target,
+                                        &err);
     }
     if (rc != 0) {
         pcol_log(inst, PCOL_LOG_ERROR, "%s", err.msg);
@@ -390,8 +421,8 @@ static int start(struct pcol_instance *inst)
         }
     }
     x->client = pcol_http_client_create(pcol_loop(inst), &opts);
-    pcol_log(inst, PCOL_LOG_INFO, strchr(x->target.host, ':') ? "sending to %s://[%s]:%u%s"
-                                                              : "sending to %s://%s:%u%s",
+    pcol_log(inst, PCOL_LOG_INFO,
+             strchr(x->target.host, ':') ? "sending to %s://[%s]:%u%s" : "sending to %s://%s:%u%s",
              x->target.tls ? "https" : "http", x->target.host, x->target.port,
              x->grpc ? " (gRPC)" : x->target.path);
     return 0;
@@ -433,14 +464,13 @@ static void destroy(struct pcol_instance *inst)
 
 /* ---- the definitions ---------------------------------------------------------------- */
 
-#define GRPC_DEF(type, text)                                                                   \
-    {                                                                                          \
-        .abi_version = PCOL_ABI_VERSION, .kind = PCOL_EXPORTER, .name = type, .summary = text, \
-        .options = grpc_options, .ctx_size = sizeof(struct pcol__otlpexp),                     \
-        .validate = grpc_validate, .init = grpc_init, .start = start, .stop = stop,            \
-        .destroy = destroy, .encode = pcol__otlpexp_grpc_encode,                               \
-        .send = pcol__otlpexp_grpc_send,                                                       \
-        .settings_offset = offsetof(struct pcol__otlpexp, helper),                             \
+#define GRPC_DEF(type, text)                                                                       \
+    {                                                                                              \
+        .abi_version = PCOL_ABI_VERSION, .kind = PCOL_EXPORTER, .name = type, .summary = text,     \
+        .options = grpc_options, .ctx_size = sizeof(struct pcol__otlpexp),                         \
+        .validate = grpc_validate, .init = grpc_init, .start = start, .stop = stop,                \
+        .destroy = destroy, .encode = pcol__otlpexp_grpc_encode, .send = pcol__otlpexp_grpc_send,  \
+        .settings_offset = offsetof(struct pcol__otlpexp, helper),                                 \
     }
 
 const struct pcol_component_def pcol_exporter_otlp =

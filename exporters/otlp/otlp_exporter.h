@@ -44,10 +44,10 @@ enum pcol__otlpexp_encoding {
 
 /* Where requests go, parsed from the endpoint options. */
 struct pcol__otlpexp_target {
-    char *host;  /* without brackets */
+    char *host; /* without brackets */
     uint16_t port;
     bool tls;
-    char *path;  /* with the query */
+    char *path; /* with the query */
 };
 
 struct pcol__otlpexp {
@@ -55,14 +55,14 @@ struct pcol__otlpexp {
     const char *endpoint;
     const char *profiles_endpoint; /* otlp_http: full URL, overrides endpoint */
     struct pcol_str_map headers;
-    int compression;               /* enum pcol__otlpexp_compression */
-    int encoding;                  /* otlp_http: enum pcol__otlpexp_encoding */
+    int compression; /* enum pcol__otlpexp_compression */
+    int encoding;    /* otlp_http: enum pcol__otlpexp_encoding */
     struct pcol_tls_settings tls;
     struct {
-        int64_t time;              /* ns between PINGs; 0: none */
+        int64_t time; /* ns between PINGs; 0: none */
         int64_t timeout;
         bool permit_without_stream;
-    } keepalive;                   /* otlp (gRPC) only */
+    } keepalive; /* otlp (gRPC) only */
     struct pcol_export_settings helper;
 
     /* state */
@@ -72,7 +72,7 @@ struct pcol__otlpexp {
     struct pcol_tls_ctx *tls_ctx;
     struct pcol_http_client *client;
     bool partial_logged;
-    char who[96];                  /* "exporter otlp/x", the client's log prefix */
+    char who[96]; /* "exporter otlp/x", the client's log prefix */
     pcol_stop_cb stop_done;
 };
 
@@ -93,8 +93,8 @@ enum pcol_encoding pcol__otlpexp_encoding(const struct pcol__otlpexp *x);
 /* The request headers: the configured ones, then `fixed` (n_fixed). A heap
  * array the caller frees (the strings stay borrowed). */
 struct pcol_http_header *pcol__otlpexp_headers(const struct pcol__otlpexp *x,
-                                               const struct pcol_http_header *fixed,
-                                               size_t n_fixed, size_t *n);
+                                               const struct pcol_http_header *fixed, size_t n_fixed,
+                                               size_t *n);
 
 /* Ends an export whose request could not start or got no response. */
 void pcol__otlpexp_transport_failed(struct pcol_export *exp, int error, const char *msg);
@@ -124,8 +124,7 @@ bool pcol__otlpexp_partial_success(const uint8_t *p, size_t n, bool json, uint64
 
 /* The message of a google.rpc.Status body (protobuf, or JSON when `json`)
  * into msg[cap]; "" when there is none or it cannot be read. */
-void pcol__otlpexp_status_message(const uint8_t *p, size_t n, bool json, char *msg,
-                                  size_t cap);
+void pcol__otlpexp_status_message(const uint8_t *p, size_t n, bool json, char *msg, size_t cap);
 
 /* A Retry-After value (delay seconds or an HTTP date) as milliseconds from
  * `now`; 0 when absent, malformed or already past. */

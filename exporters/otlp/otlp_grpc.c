@@ -63,8 +63,7 @@ static void delivered(struct pcol__otlpexp *x, struct pcol_export *exp,
     uint64_t rejected;
 
     if (res->msg &&
-        pcol__otlpexp_partial_success(res->msg, res->msg_len, false, &rejected, msg,
-                                      sizeof(msg))) {
+        pcol__otlpexp_partial_success(res->msg, res->msg_len, false, &rejected, msg, sizeof(msg))) {
         pcol__otlpexp_partial(x, exp, rejected, msg);
     }
     pcol_export_done(exp, PCOL_EXPORT_OK, 0, NULL);
@@ -115,9 +114,15 @@ int pcol__otlpexp_grpc_send(struct pcol_instance *inst, struct pcol_export *exp)
         {PCOL__OTLPEXP_VERSION_HEADER, PCOL__OTLPEXP_VERSION},
     };
     struct pcol_http_client_req req = {
-        .host = x->target.host, .port = x->target.port, .tls = x->tls_ctx, .h2 = true,
-        .method = "POST", .path = x->target.path, .body = payload->p,
-        .body_len = payload->len, .timeout_ms = timeout_ms,
+        .host = x->target.host,
+        .port = x->target.port,
+        .tls = x->tls_ctx,
+        .h2 = true,
+        .method = "POST",
+        .path = x->target.path,
+        .body = payload->p,
+        .body_len = payload->len,
+        .timeout_ms = timeout_ms,
     };
     struct call *call = pcol_xmalloc(sizeof(*call));
     struct pcol_http_header *headers;

@@ -113,8 +113,8 @@ static void answered(void *data, const struct pcol_http_client_resp *resp)
     snprintf(detail, sizeof(detail), "HTTP %d%s%s", resp->status, text[0] ? ": " : "", text);
     if (retryable_status(resp->status)) {
         const char *ra = pcol_http_client_header(resp->headers, resp->n_headers, "retry-after");
-        pcol_export_done(exp, PCOL_EXPORT_RETRYABLE,
-                         pcol__otlpexp_retry_after_ms(ra, time(NULL)), detail);
+        pcol_export_done(exp, PCOL_EXPORT_RETRYABLE, pcol__otlpexp_retry_after_ms(ra, time(NULL)),
+                         detail);
         return;
     }
     pcol_export_done(exp, PCOL_EXPORT_PERMANENT, 0, detail);
@@ -126,13 +126,18 @@ int pcol__otlpexp_http_send(struct pcol_instance *inst, struct pcol_export *exp)
     const struct pcol_buf *payload = pcol_export_payload(exp);
     enum pcol_encoding enc = pcol__otlpexp_encoding(x);
     struct pcol_http_header fixed[3] = {
-        {"Content-Type", x->encoding == PCOL__OTLPEXP_JSON ? "application/json"
-                                                           : "application/x-protobuf"},
+        {"Content-Type",
+         x->encoding == PCOL__OTLPEXP_JSON ? "application/json" : "application/x-protobuf"},
         {PCOL__OTLPEXP_VERSION_HEADER, PCOL__OTLPEXP_VERSION},
     };
     struct pcol_http_client_req req = {
-        .host = x->target.host, .port = x->target.port, .tls = x->tls_ctx, .method = "POST",
-        .path = x->target.path, .body = payload->p, .body_len = payload->len,
+        .host = x->target.host,
+        .port = x->target.port,
+        .tls = x->tls_ctx,
+        .method = "POST",
+        .path = x->target.path,
+        .body = payload->p,
+        .body_len = payload->len,
         .timeout_ms = pcol_export_timeout_ms(exp),
     };
     struct call *call = pcol_xmalloc(sizeof(*call));

@@ -52,14 +52,9 @@ static bool pb_next(struct pb *r, uint32_t *field, uint64_t *v, struct pb *sub)
     *field = (uint32_t)(key >> 3);
     sub->p = sub->e = NULL;
     switch (key & 7) {
-    case 0:
-        return pb_varint(r, v);
-    case 1:
-        len = 8;
-        break;
-    case 5:
-        len = 4;
-        break;
+    case 0: return pb_varint(r, v);
+    case 1: len = 8; break;
+    case 5: len = 4; break;
     case 2:
         if (!pb_varint(r, &len) || len > (uint64_t)(r->e - r->p)) {
             return false;
@@ -67,8 +62,7 @@ static bool pb_next(struct pb *r, uint32_t *field, uint64_t *v, struct pb *sub)
         sub->p = r->p;
         sub->e = r->p + len;
         break;
-    default:
-        return false;
+    default: return false;
     }
     if (len > (uint64_t)(r->e - r->p)) {
         return false;

@@ -74,8 +74,8 @@ struct frcv {
     size_t *queue; /* indexes into seen still to read, in order */
     size_t n_queue, next;
     size_t read_ok, read_failed;
-    struct job *busy;         /* on the thread pool */
-    struct pcol_batch *held;  /* decoded, waiting for room in the pipelines */
+    struct job *busy;        /* on the thread pool */
+    struct pcol_batch *held; /* decoded, waiting for room in the pipelines */
     const char *held_path;
     uint64_t backoff_ms, waited_ms, warned_ms;
     pcol_stop_cb stop_done;
@@ -85,17 +85,18 @@ static const char *const format_names[] = {"auto", "pprof", "otlp", "otlp_json",
 
 static const struct pcol_option file_options[] = {
     {"include", PCOL_OPT_STRING_LIST, offsetof(struct frcv, include), NULL, "1", NULL, NULL,
-     PCOL_OPT_REQUIRED, NULL, 0, "Glob patterns of the files to read (glob(3), e.g. "
+     PCOL_OPT_REQUIRED, NULL, 0,
+     "Glob patterns of the files to read (glob(3), e.g. "
      "\"/data/*.pb.gz\")."},
     {"exclude", PCOL_OPT_STRING_LIST, offsetof(struct frcv, exclude), NULL, NULL, NULL, NULL, 0,
      NULL, 0, "Glob patterns of files to skip; a pattern without '/' matches the file name."},
     {"once", PCOL_OPT_BOOL, offsetof(struct frcv, once), "false", NULL, NULL, NULL, 0, NULL, 0,
      "Read every match once, then finish: the run exits 0, or 2 if a file was bad."},
-    {"poll_interval", PCOL_OPT_DURATION, offsetof(struct frcv, poll_interval), "10s", "10ms",
-     NULL, NULL, 0, NULL, 0,
+    {"poll_interval", PCOL_OPT_DURATION, offsetof(struct frcv, poll_interval), "10s", "10ms", NULL,
+     NULL, 0, NULL, 0,
      "Without once: how often the patterns are scanned again for new or changed files."},
-    {"max_file_size", PCOL_OPT_SIZE, offsetof(struct frcv, max_file_size), "256MiB", "1",
-     NULL, NULL, 0, NULL, 0,
+    {"max_file_size", PCOL_OPT_SIZE, offsetof(struct frcv, max_file_size), "256MiB", "1", NULL,
+     NULL, 0, NULL, 0,
      "Largest file accepted, before and after decompression; larger ones are refused."},
     {"format", PCOL_OPT_ENUM, offsetof(struct frcv, format), "auto", NULL, NULL, format_names, 0,
      NULL, 0, "The files' format; auto recognises it from the content, then the name."},
@@ -363,9 +364,10 @@ static void wait_for_room(struct frcv *fr, size_t bytes)
     fr->waited_ms += fr->backoff_ms;
     if (fr->waited_ms - fr->warned_ms >= WAIT_WARN_MS) {
         fr->warned_ms = fr->waited_ms;
-        pcol_log(fr->inst, PCOL_LOG_WARN, "%s: waiting %llu s for room in the pipelines (%zu "
-                 "bytes decoded)", fr->held_path, (unsigned long long)(fr->waited_ms / 1000),
-                 bytes);
+        pcol_log(fr->inst, PCOL_LOG_WARN,
+                 "%s: waiting %llu s for room in the pipelines (%zu "
+                 "bytes decoded)",
+                 fr->held_path, (unsigned long long)(fr->waited_ms / 1000), bytes);
     }
     uv_timer_start(&fr->timer, backoff_fired, fr->backoff_ms, 0);
 }
@@ -375,8 +377,10 @@ static void fail_held(struct frcv *fr, size_t bytes)
 {
     char why[160];
 
-    snprintf(why, sizeof(why), "decodes to %zu bytes, more than a pipeline's memory_limit "
-             "(raise it to convert this file)", bytes);
+    snprintf(why, sizeof(why),
+             "decodes to %zu bytes, more than a pipeline's memory_limit "
+             "(raise it to convert this file)",
+             bytes);
     pcol_batch_release(fr->held);
     fr->held = NULL;
     refuse(fr, fr->held_path, "too_large", why);
@@ -439,8 +443,8 @@ static void scan_finished(struct frcv *fr)
     if (fr->n_seen == 0) {
         pcol_log(fr->inst, PCOL_LOG_WARN, "no file matches the include patterns");
     } else {
-        pcol_log(fr->inst, PCOL_LOG_INFO, "read %zu files, %zu of them bad", fr->read_ok +
-                 fr->read_failed, fr->read_failed);
+        pcol_log(fr->inst, PCOL_LOG_INFO, "read %zu files, %zu of them bad",
+                 fr->read_ok + fr->read_failed, fr->read_failed);
     }
     pcol_receiver_finished(fr->inst, fr->failed);
 }

@@ -39,8 +39,7 @@ static const struct pcol_option grpc_options[] = {
     {"endpoint", PCOL_OPT_ENDPOINT, offsetof(struct pcol__otlprcv_grpc, endpoint), "0.0.0.0:4317",
      NULL, NULL, NULL, 0, NULL, 0, "Address to listen on for OTLP/gRPC (port 0 picks one)."},
     {"max_recv_msg_size_mib", PCOL_OPT_UINT,
-     offsetof(struct pcol__otlprcv_grpc, max_recv_msg_size_mib), "4", "1", "2048", NULL, 0, NULL,
-     0,
+     offsetof(struct pcol__otlprcv_grpc, max_recv_msg_size_mib), "4", "1", "2048", NULL, 0, NULL, 0,
      "Largest Export message in MiB, after decompression; larger ones get RESOURCE_EXHAUSTED."},
     {"max_concurrent_streams", PCOL_OPT_UINT,
      offsetof(struct pcol__otlprcv_grpc, max_concurrent_streams), "100", "1", "10000", NULL, 0,
@@ -64,36 +63,36 @@ static const struct pcol_option http_options[] = {
 };
 
 /* Rows of the protocols section are relative to that section. */
-#define P(field) (offsetof(struct pcol__otlprcv, protocols.field) - \
-                  offsetof(struct pcol__otlprcv, protocols))
+#define P(field)                                                                                   \
+    (offsetof(struct pcol__otlprcv, protocols.field) - offsetof(struct pcol__otlprcv, protocols))
 
 static const struct pcol_option protocol_options[] = {
-    {"grpc", PCOL_OPT_SECTION, P(grpc), NULL, NULL, NULL,
-     NULL, PCOL_OPT_PRESENCE, grpc_options, 0,
+    {"grpc", PCOL_OPT_SECTION, P(grpc), NULL, NULL, NULL, NULL, PCOL_OPT_PRESENCE, grpc_options, 0,
      "OTLP/gRPC ProfilesService/Export; on when the section is present (`grpc:` alone takes "
-     "the defaults).", P(grpc_on)},
-    {"http", PCOL_OPT_SECTION, P(http), NULL, NULL, NULL,
-     NULL, PCOL_OPT_PRESENCE, http_options, 0,
+     "the defaults).",
+     P(grpc_on)},
+    {"http", PCOL_OPT_SECTION, P(http), NULL, NULL, NULL, NULL, PCOL_OPT_PRESENCE, http_options, 0,
      "OTLP/HTTP POST /v1development/profiles (protobuf or JSON); on when the section is "
-     "present.", P(http_on)},
+     "present.",
+     P(http_on)},
     {0},
 };
 
 static const struct pcol_option basic_options[] = {
     {"username", PCOL_OPT_STRING, offsetof(struct pcol__otlprcv_basic, username), NULL, "1", NULL,
      NULL, 0, NULL, 0, "User name that requests must present with HTTP basic authentication."},
-    {"password", PCOL_OPT_STRING, offsetof(struct pcol__otlprcv_basic, password), NULL, NULL,
-     NULL, NULL, PCOL_OPT_SECRET, NULL, 0, "Its password (typically ${env:NAME})."},
+    {"password", PCOL_OPT_STRING, offsetof(struct pcol__otlprcv_basic, password), NULL, NULL, NULL,
+     NULL, PCOL_OPT_SECRET, NULL, 0, "Its password (typically ${env:NAME})."},
     {0},
 };
 
 static const struct pcol_option auth_options[] = {
-    {"bearer_token", PCOL_OPT_STRING, offsetof(struct pcol__otlprcv_auth, bearer_token), NULL,
-     "1", NULL, NULL, PCOL_OPT_SECRET, NULL, 0,
+    {"bearer_token", PCOL_OPT_STRING, offsetof(struct pcol__otlprcv_auth, bearer_token), NULL, "1",
+     NULL, NULL, PCOL_OPT_SECRET, NULL, 0,
      "Token that requests must present as `Authorization: Bearer <token>` (typically "
      "${env:NAME})."},
-    {"basic", PCOL_OPT_SECTION, offsetof(struct pcol__otlprcv_auth, basic), NULL, NULL, NULL,
-     NULL, 0, basic_options, 0, "HTTP basic authentication instead of a bearer token."},
+    {"basic", PCOL_OPT_SECTION, offsetof(struct pcol__otlprcv_auth, basic), NULL, NULL, NULL, NULL,
+     0, basic_options, 0, "HTTP basic authentication instead of a bearer token."},
     {0},
 };
 
@@ -118,8 +117,8 @@ static uint64_t now_ns(void)
 /* ---- requests ------------------------------------------------------------------------ */
 
 struct pcol__otlprcv_job *pcol__otlprcv_job_new(struct pcol_instance *inst,
-                                               struct pcol_http_request *req,
-                                               const struct pcol__otlprcv_ops *ops)
+                                                struct pcol_http_request *req,
+                                                const struct pcol__otlprcv_ops *ops)
 {
     struct pcol__otlprcv_job *j = pcol_xcalloc(1, sizeof(*j));
 
@@ -139,15 +138,11 @@ int pcol__otlprcv_refuse(struct pcol__otlprcv_job *j, int status, const char *re
 const char *pcol__otlprcv_status_reason(int status)
 {
     switch (status) {
-    case 401:
-        return "unauthenticated";
-    case 408:
-        return "timeout";
+    case 401: return "unauthenticated";
+    case 408: return "timeout";
     case 413:
-    case 431:
-        return "too_large";
-    default:
-        return "bad_request";
+    case 431: return "too_large";
+    default: return "bad_request";
     }
 }
 
@@ -174,8 +169,7 @@ static bool authorized(const struct pcol__otlprcv *rcv, const char *value)
     }
     value += scheme_len;
     value += strspn(value, " \t");
-    return same_secret(value, strlen(value), rcv->auth_credentials,
-                       strlen(rcv->auth_credentials));
+    return same_secret(value, strlen(value), rcv->auth_credentials, strlen(rcv->auth_credentials));
 }
 
 int pcol__otlprcv_check_request(struct pcol__otlprcv_job *j)
@@ -184,9 +178,10 @@ int pcol__otlprcv_check_request(struct pcol__otlprcv_job *j)
     const char *version;
 
     if (rcv->auth_scheme && !authorized(rcv, pcol_http_header(j->req, "authorization"))) {
-        pcol_err_set(&j->err, PCOL_EINVAL, "%s", pcol_http_header(j->req, "authorization")
-                     ? "the Authorization credentials are wrong"
-                     : "the request has no Authorization header");
+        pcol_err_set(&j->err, PCOL_EINVAL, "%s",
+                     pcol_http_header(j->req, "authorization")
+                         ? "the Authorization credentials are wrong"
+                         : "the request has no Authorization header");
         return pcol__otlprcv_refuse(j, 401, "unauthenticated");
     }
     version = pcol_http_header(j->req, VERSION_HEADER);
@@ -254,8 +249,7 @@ static int decode_message(struct pcol__otlprcv_job *j, const uint8_t *p, size_t 
 
 /* Points *p at the message: the body, its gRPC frame's content, or its
  * decompressed form in `plain`. */
-static int unwrap(struct pcol__otlprcv_job *j, struct pcol_buf *plain, const uint8_t **p,
-                  size_t *n)
+static int unwrap(struct pcol__otlprcv_job *j, struct pcol_buf *plain, const uint8_t **p, size_t *n)
 {
     int rc;
 
@@ -271,10 +265,10 @@ static int unwrap(struct pcol__otlprcv_job *j, struct pcol_buf *plain, const uin
     } else {
         *p = j->body;
         *n = j->len;
-        rc = *n > j->max_plain ? pcol_err_set(&j->err, PCOL_ERANGE,
-                                              "the body is %zu bytes, more than %zu", *n,
-                                              j->max_plain)
-                               : 0;
+        rc = *n > j->max_plain
+                 ? pcol_err_set(&j->err, PCOL_ERANGE, "the body is %zu bytes, more than %zu", *n,
+                                j->max_plain)
+                 : 0;
     }
     if (rc == PCOL_ERANGE) {
         return pcol__otlprcv_refuse(j, 413, "too_large");
@@ -342,7 +336,8 @@ static void job_done(void *data, int status)
     if (!j->status && j->has_deadline && uv_now(pcol_loop(j->inst)) >= j->deadline_ms) {
         /* The client has given up and will retry: submitting now would
          * only make a duplicate. */
-        pcol_err_set(&j->err, PCOL_EBUSY, "the request's grpc-timeout passed before it was "
+        pcol_err_set(&j->err, PCOL_EBUSY,
+                     "the request's grpc-timeout passed before it was "
                      "processed");
         pcol__otlprcv_refuse(j, 408, "deadline_exceeded");
     }
@@ -396,9 +391,9 @@ void pcol__otlprcv_job_run(struct pcol__otlprcv_job *j)
 /* ---- shared encoders ---------------------------------------------------------------- */
 
 /* The generated protobuf-c names, shortened. */
-#define PB(n)      Opentelemetry__Proto__Collector__Profiles__V1development__##n
+#define PB(n) Opentelemetry__Proto__Collector__Profiles__V1development__##n
 #define PB_INIT(n) OPENTELEMETRY__PROTO__COLLECTOR__PROFILES__V1DEVELOPMENT__##n##__INIT
-#define PB_FN(n)   opentelemetry__proto__collector__profiles__v1development__##n
+#define PB_FN(n) opentelemetry__proto__collector__profiles__v1development__##n
 
 void pcol__otlprcv_response(struct pcol_buf *out, uint64_t rejected, const char *message)
 {
@@ -416,8 +411,7 @@ void pcol__otlprcv_response(struct pcol_buf *out, uint64_t rejected, const char 
 
 static char *base64(const char *s)
 {
-    static const char digits[] =
-        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    static const char digits[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
     size_t n = strlen(s), i, o = 0;
     char *out = pcol_xmalloc((n + 2) / 3 * 4 + 1);
 
@@ -437,8 +431,7 @@ static char *base64(const char *s)
 /* ---- lifecycle ------------------------------------------------------------------------------ */
 
 /* Which protocols are on comes from the option engine (PCOL_OPT_PRESENCE). */
-static void otlp_validate(const void *ctx, const struct pcol_cfg_node *node,
-                          struct pcol_diag *diag)
+static void otlp_validate(const void *ctx, const struct pcol_cfg_node *node, struct pcol_diag *diag)
 {
     const struct pcol__otlprcv *rcv = ctx;
     const struct pcol_cfg_node *protocols = pcol_cfg_get(node, "protocols");
@@ -498,12 +491,10 @@ static void http_log(void *data, enum pcol_http_log_level level, const char *msg
 }
 
 /* Creates, routes and binds one server; NULL after logging why. */
-static struct pcol_http_server *serve(struct pcol_instance *inst, const char *what,
-                                      const struct pcol_endpoint *ep,
-                                      const struct pcol_tls_settings *tls,
-                                      struct pcol_http_server_opts *o,
-                                      void (*routes)(struct pcol_instance *,
-                                                     struct pcol_http_server *))
+static struct pcol_http_server *
+serve(struct pcol_instance *inst, const char *what, const struct pcol_endpoint *ep,
+      const struct pcol_tls_settings *tls, struct pcol_http_server_opts *o,
+      void (*routes)(struct pcol_instance *, struct pcol_http_server *))
 {
     struct pcol_err err = {{0}};
     struct pcol_http_server *srv;
@@ -548,8 +539,8 @@ static int otlp_start(struct pcol_instance *inst)
     o.error_body_data = inst;
     if (rcv->protocols.grpc_on) {
         o.max_concurrent_streams = (unsigned)rcv->protocols.grpc.max_concurrent_streams;
-        rcv->grpc_srv = serve(inst, "grpc", &rcv->protocols.grpc.endpoint,
-                              &rcv->protocols.grpc.tls, &o, pcol__otlprcv_grpc_routes);
+        rcv->grpc_srv = serve(inst, "grpc", &rcv->protocols.grpc.endpoint, &rcv->protocols.grpc.tls,
+                              &o, pcol__otlprcv_grpc_routes);
         if (!rcv->grpc_srv) {
             return PCOL_EIO;
         }
@@ -557,8 +548,8 @@ static int otlp_start(struct pcol_instance *inst)
     if (rcv->protocols.http_on) {
         o.max_concurrent_streams = 0;
         o.max_body_bytes = (size_t)rcv->protocols.http.max_request_body_size;
-        rcv->http_srv = serve(inst, "http", &rcv->protocols.http.endpoint,
-                              &rcv->protocols.http.tls, &o, pcol__otlprcv_http_routes);
+        rcv->http_srv = serve(inst, "http", &rcv->protocols.http.endpoint, &rcv->protocols.http.tls,
+                              &o, pcol__otlprcv_http_routes);
         if (!rcv->http_srv) {
             /* stop() is only called for started instances. */
             if (rcv->grpc_srv) {

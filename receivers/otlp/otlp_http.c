@@ -25,7 +25,7 @@
 #include <strings.h>
 
 #define PROTOBUF_TYPE "application/x-protobuf"
-#define JSON_TYPE     "application/json"
+#define JSON_TYPE "application/json"
 
 /* google.rpc.Code of an HTTP status, as the OTLP/HTTP Status body carries
  * it (the inverse of the gRPC-to-HTTP mapping). */
@@ -33,26 +33,17 @@ static int rpc_code(int status)
 {
     switch (status) {
     case 400:
-    case 415:
-        return 3; /* INVALID_ARGUMENT */
-    case 401:
-        return 16; /* UNAUTHENTICATED */
-    case 403:
-        return 7; /* PERMISSION_DENIED */
-    case 404:
-        return 5; /* NOT_FOUND */
-    case 405:
-        return 12; /* UNIMPLEMENTED */
-    case 408:
-        return 4; /* DEADLINE_EXCEEDED */
+    case 415: return 3;  /* INVALID_ARGUMENT */
+    case 401: return 16; /* UNAUTHENTICATED */
+    case 403: return 7;  /* PERMISSION_DENIED */
+    case 404: return 5;  /* NOT_FOUND */
+    case 405: return 12; /* UNIMPLEMENTED */
+    case 408: return 4;  /* DEADLINE_EXCEEDED */
     case 413:
     case 429:
-    case 431:
-        return 8; /* RESOURCE_EXHAUSTED */
-    case 503:
-        return 14; /* UNAVAILABLE */
-    default:
-        return status >= 500 ? 13 : 2; /* INTERNAL, UNKNOWN */
+    case 431: return 8;                     /* RESOURCE_EXHAUSTED */
+    case 503: return 14;                    /* UNAVAILABLE */
+    default: return status >= 500 ? 13 : 2; /* INTERNAL, UNKNOWN */
     }
 }
 
@@ -127,8 +118,7 @@ static void http_fail(struct pcol__otlprcv_job *j, int status, const char *messa
     } else {
         protobuf_status(&body, status, message);
     }
-    respond_buf(j->req, status, j->format == PCOL__OTLPRCV_JSON ? JSON_TYPE : PROTOBUF_TYPE,
-                &body);
+    respond_buf(j->req, status, j->format == PCOL__OTLPRCV_JSON ? JSON_TYPE : PROTOBUF_TYPE, &body);
 }
 
 static void http_ok(struct pcol__otlprcv_job *j, uint64_t rejected, const char *message)
@@ -178,8 +168,7 @@ static int prepare(struct pcol__otlprcv_job *j)
 
     if (!media_type_is(type, PROTOBUF_TYPE) && j->format != PCOL__OTLPRCV_JSON) {
         pcol_err_set(&j->err, PCOL_ENOTSUP,
-                     "Content-Type %.60s is not supported (use " PROTOBUF_TYPE " or " JSON_TYPE
-                     ")",
+                     "Content-Type %.60s is not supported (use " PROTOBUF_TYPE " or " JSON_TYPE ")",
                      type ? type : "(none)");
         return pcol__otlprcv_refuse(j, 415, "bad_request");
     }

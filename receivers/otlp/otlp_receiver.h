@@ -83,25 +83,25 @@ struct pcol__otlprcv_job {
     const struct pcol__otlprcv_ops *ops;
     /* what to decode, set by the transport */
     enum pcol__otlprcv_format format;
-    bool grpc;             /* the body is one gRPC frame */
+    bool grpc; /* the body is one gRPC frame */
     enum pcol_encoding encoding;
-    size_t max_plain;      /* limit of the message after decompression */
-    bool has_deadline;     /* the client sent grpc-timeout */
-    uint64_t deadline_ms;  /* loop time (uv_now) at which the client gives up */
-    uint8_t *body;         /* the request body (owned) */
+    size_t max_plain;     /* limit of the message after decompression */
+    bool has_deadline;    /* the client sent grpc-timeout */
+    uint64_t deadline_ms; /* loop time (uv_now) at which the client gives up */
+    uint8_t *body;        /* the request body (owned) */
     size_t len;
     /* the outcome */
     struct pcol_batch *b;
-    uint64_t rejected;     /* profiles dropped because they had no samples */
-    int status;            /* HTTP status of a refusal, 0 when decoding worked */
-    const char *reason;    /* the refusal's metric reason */
+    uint64_t rejected;  /* profiles dropped because they had no samples */
+    int status;         /* HTTP status of a refusal, 0 when decoding worked */
+    const char *reason; /* the refusal's metric reason */
     struct pcol_err err;
 };
 
 /* A job for `req` (borrowed until answered), answered through `ops`. */
 struct pcol__otlprcv_job *pcol__otlprcv_job_new(struct pcol_instance *inst,
-                                               struct pcol_http_request *req,
-                                               const struct pcol__otlprcv_ops *ops);
+                                                struct pcol_http_request *req,
+                                                const struct pcol__otlprcv_ops *ops);
 
 /* Checks the request's credentials and the otlp-profiles-development-version
  * header. Returns 0, or marks the job refused (401 / 400) and returns

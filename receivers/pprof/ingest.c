@@ -301,19 +301,11 @@ int pcol_pyro_parse_time(const char *s, uint64_t now_ns, uint64_t *out_ns, struc
         return pcol_err_set(err, PCOL_EINVAL, "\"%s\" is too large for a time", s);
     }
     switch (nd) {
-    case 8:
-        return parse_yyyymmdd(v, s, out_ns, err);
-    case 13:
-        *out_ns = v * 1000000;
-        return 0;
-    case 16:
-        *out_ns = v * 1000;
-        return 0;
-    case 19:
-        *out_ns = v;
-        return 0;
-    default:
-        break;
+    case 8: return parse_yyyymmdd(v, s, out_ns, err);
+    case 13: *out_ns = v * 1000000; return 0;
+    case 16: *out_ns = v * 1000; return 0;
+    case 19: *out_ns = v; return 0;
+    default: break;
     }
     if (__builtin_mul_overflow(v, NS_PER_S, out_ns)) {
         return pcol_err_set(err, PCOL_EINVAL, "\"%s\" seconds is too large for a time", s);
@@ -777,22 +769,13 @@ static int js_value(struct js *j)
         return PCOL_EINVAL;
     }
     switch (j->p[j->i]) {
-    case '{':
-        j->i++;
-        return js_container(j, true);
-    case '[':
-        j->i++;
-        return js_container(j, false);
-    case '"':
-        return js_string(j);
-    case 't':
-        return js_literal(j, "true");
-    case 'f':
-        return js_literal(j, "false");
-    case 'n':
-        return js_literal(j, "null");
-    default:
-        return js_number(j);
+    case '{': j->i++; return js_container(j, true);
+    case '[': j->i++; return js_container(j, false);
+    case '"': return js_string(j);
+    case 't': return js_literal(j, "true");
+    case 'f': return js_literal(j, "false");
+    case 'n': return js_literal(j, "null");
+    default: return js_number(j);
     }
 }
 

@@ -70,7 +70,7 @@ enum pcol_pyro_format pcol_pyro_select_format(const char *format, const char *co
 /* ---- multipart/form-data ------------------------------------------------------- */
 
 #define PCOL_MULTIPART_MAX_BOUNDARY 200
-#define PCOL_MULTIPART_MAX_NAME     255
+#define PCOL_MULTIPART_MAX_NAME 255
 
 struct pcol_multipart_part {
     char name[PCOL_MULTIPART_MAX_NAME + 1]; /* Content-Disposition name, "" if none */

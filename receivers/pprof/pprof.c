@@ -50,7 +50,7 @@
 
 /* Bodies up to this size decode on the loop thread: a thread-pool round
  * trip costs more than decoding them. */
-#define INLINE_MAX  (64 * 1024)
+#define INLINE_MAX (64 * 1024)
 #define RETRY_AFTER "5"
 
 struct pprof_rcv {
@@ -139,28 +139,19 @@ static int decode_failed(struct job *j, int rc)
 static const char *connect_code(int status)
 {
     switch (status) {
-    case 400:
-        return "invalid_argument";
-    case 401:
-        return "unauthenticated";
-    case 403:
-        return "permission_denied";
-    case 404:
-        return "not_found";
+    case 400: return "invalid_argument";
+    case 401: return "unauthenticated";
+    case 403: return "permission_denied";
+    case 404: return "not_found";
     case 405:
-    case 501:
-        return "unimplemented";
+    case 501: return "unimplemented";
     case 408:
-    case 504:
-        return "deadline_exceeded";
+    case 504: return "deadline_exceeded";
     case 413:
     case 429:
-    case 431:
-        return "resource_exhausted";
-    case 503:
-        return "unavailable";
-    default:
-        return status >= 500 ? "internal" : "unknown";
+    case 431: return "resource_exhausted";
+    case 503: return "unavailable";
+    default: return status >= 500 ? "internal" : "unknown";
     }
 }
 
@@ -297,18 +288,14 @@ static void job_decode(void *data)
     }
     if (rc == 0) {
         switch (j->format) {
-        case PCOL_PYRO_MULTIPART:
-            rc = decode_multipart(j, p, n);
-            break;
+        case PCOL_PYRO_MULTIPART: rc = decode_multipart(j, p, n); break;
         case PCOL_PYRO_FOLDED:
         case PCOL_PYRO_LINES:
             rc = pcol_pyro_parse_text(j->b, j->format == PCOL_PYRO_LINES, p, n, &j->text_type,
                                       &j->err);
             rc = rc != 0 ? decode_failed(j, rc) : 0;
             break;
-        default:
-            rc = decode_pprof(j, p, n);
-            break;
+        default: rc = decode_pprof(j, p, n); break;
         }
     }
     if (rc == 0 && j->route == ROUTE_INGEST) {
@@ -484,8 +471,7 @@ static int check_body(struct job *j)
         return refuse(j, 400, "bad_request");
     }
     if (!pcol_receiver_fits(j->inst, j->req->body_len)) {
-        pcol_err_set(&j->err, PCOL_ERANGE,
-                     "the body is larger than the pipeline's memory_limit");
+        pcol_err_set(&j->err, PCOL_ERANGE, "the body is larger than the pipeline's memory_limit");
         return refuse(j, 413, "too_large");
     }
     if (!pcol_receiver_has_room(j->inst, j->req->body_len)) {

@@ -30,14 +30,14 @@ struct tag_ctx {
 };
 
 static const struct pcol_option tag_options[] = {
-    {"key", PCOL_OPT_STRING, offsetof(struct tag_ctx, key), "profcol.plugin", NULL, NULL, NULL,
-     0, NULL, 0, "Resource attribute to set."},
+    {"key", PCOL_OPT_STRING, offsetof(struct tag_ctx, key), "profcol.plugin", NULL, NULL, NULL, 0,
+     NULL, 0, "Resource attribute to set."},
     {"value", PCOL_OPT_STRING, offsetof(struct tag_ctx, value), NULL, NULL, NULL, NULL,
      PCOL_OPT_REQUIRED, NULL, 0, "Its value."},
-    {"drop_if", PCOL_OPT_STRING, offsetof(struct tag_ctx, drop_if), NULL, NULL, NULL, NULL, 0,
-     NULL, 0, "Drop batches whose first resource has this attribute."},
-    {"hold", PCOL_OPT_BOOL, offsetof(struct tag_ctx, hold), "false", NULL, NULL, NULL, 0, NULL,
-     0, "Keep every batch until profcol stops."},
+    {"drop_if", PCOL_OPT_STRING, offsetof(struct tag_ctx, drop_if), NULL, NULL, NULL, NULL, 0, NULL,
+     0, "Drop batches whose first resource has this attribute."},
+    {"hold", PCOL_OPT_BOOL, offsetof(struct tag_ctx, hold), "false", NULL, NULL, NULL, 0, NULL, 0,
+     "Keep every batch until profcol stops."},
     {0},
 };
 

@@ -283,8 +283,8 @@ static uint32_t canon_take(struct cmp *c, size_t mark)
     }
     if (k->n == k->cap) {
         uint32_t cap = k->cap ? k->cap * 2 : 1024;
-        k->strs = pcol_arena_grow(c->arena, k->strs, k->cap * sizeof(*k->strs),
-                                  cap * sizeof(*k->strs));
+        k->strs =
+            pcol_arena_grow(c->arena, k->strs, k->cap * sizeof(*k->strs), cap * sizeof(*k->strs));
         k->cap = cap;
     }
     id = k->n++;
@@ -447,12 +447,16 @@ static bool samples_differ(struct cmp *c, size_t na, size_t nb, const struct dif
 {
     char head[320];
 
-    snprintf(head, sizeof(head), "%s%ssamples differ (A has %zu, B has %zu; %zu only in A, %zu "
-             "only in B)", c->path, c->path[0] ? ": " : "", na, nb, d->only[0], d->only[1]);
+    snprintf(head, sizeof(head),
+             "%s%ssamples differ (A has %zu, B has %zu; %zu only in A, %zu "
+             "only in B)",
+             c->path, c->path[0] ? ": " : "", na, nb, d->only[0], d->only[1]);
     if (va && vb) {
-        return say(c, "%s: A #%" PRId64 " vs closest B #%" PRId64 ": %s; A #%" PRId64 ": %s; "
-                   "B #%" PRId64 ": %s", head, d->first[0], d->first[1], sview_detail(c, va, vb),
-                   d->first[0], sview_text(c, va), d->first[1], sview_text(c, vb));
+        return say(c,
+                   "%s: A #%" PRId64 " vs closest B #%" PRId64 ": %s; A #%" PRId64 ": %s; "
+                   "B #%" PRId64 ": %s",
+                   head, d->first[0], d->first[1], sview_detail(c, va, vb), d->first[0],
+                   sview_text(c, va), d->first[1], sview_text(c, vb));
     }
     if (va) {
         return say(c, "%s: A #%" PRId64 " has no counterpart: %s", head, d->first[0],

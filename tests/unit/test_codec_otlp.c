@@ -273,8 +273,8 @@ static void expect_error(const char *corpus,
     int rc;
 
     tu_read_corpus(corpus, &in);
-    req = (pcol_pb_export_request *)protobuf_c_message_unpack(&PCOL_PB_REQUEST_DESC, &al,
-                                                              in.len, in.p);
+    req = (pcol_pb_export_request *)protobuf_c_message_unpack(&PCOL_PB_REQUEST_DESC, &al, in.len,
+                                                              in.p);
     assert_non_null(req);
     mutate(req, a);
     pcol_buf_reserve(&out, protobuf_c_message_get_packed_size(&req->base));
@@ -379,8 +379,7 @@ static void bad_timestamps(pcol_pb_export_request *req, struct pcol_arena *a)
 
 /* Appends attribute entries with keys "samples" (string 1): the first n
  * share key 1 with different values. Returns the first new index. */
-static int32_t add_attrs(pcol_pb_export_request *req, struct pcol_arena *a, size_t n,
-                         bool same_key)
+static int32_t add_attrs(pcol_pb_export_request *req, struct pcol_arena *a, size_t n, bool same_key)
 {
     static const PB_P(KeyValueAndUnit) kvu_init =
         OPENTELEMETRY__PROTO__PROFILES__V1DEVELOPMENT__KEY_VALUE_AND_UNIT__INIT;
@@ -800,18 +799,12 @@ static void test_large_roundtrip(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_decode_simple_cpu),
-        cmocka_unit_test(test_decode_resource_link),
-        cmocka_unit_test(test_reencode_identical),
-        cmocka_unit_test(test_decode_twice_dedupes),
-        cmocka_unit_test(test_empty_input),
-        cmocka_unit_test(test_truncated_prefixes),
-        cmocka_unit_test(test_bad_indexes),
-        cmocka_unit_test(test_bad_tables),
-        cmocka_unit_test(test_bad_samples_and_attrs),
-        cmocka_unit_test(test_wrong_wire_type),
-        cmocka_unit_test(test_deep_nesting_rejected),
-        cmocka_unit_test(test_rich_roundtrip),
+        cmocka_unit_test(test_decode_simple_cpu),     cmocka_unit_test(test_decode_resource_link),
+        cmocka_unit_test(test_reencode_identical),    cmocka_unit_test(test_decode_twice_dedupes),
+        cmocka_unit_test(test_empty_input),           cmocka_unit_test(test_truncated_prefixes),
+        cmocka_unit_test(test_bad_indexes),           cmocka_unit_test(test_bad_tables),
+        cmocka_unit_test(test_bad_samples_and_attrs), cmocka_unit_test(test_wrong_wire_type),
+        cmocka_unit_test(test_deep_nesting_rejected), cmocka_unit_test(test_rich_roundtrip),
         cmocka_unit_test(test_large_roundtrip),
     };
 

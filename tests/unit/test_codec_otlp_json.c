@@ -14,7 +14,6 @@
 #include <stdio.h>
 #include <string.h>
 
-
 static const char *const corpus_pairs[][2] = {
     {"otlp_spec_simple_cpu.json", "otlp_spec_simple_cpu.binpb"},
     {"otlp_spec_resource_link.json", "otlp_spec_resource_link.binpb"},
@@ -247,8 +246,7 @@ static void expect_json_error(const char *json, const char *needle1, const char 
 
     assert_int_equal(rc, PCOL_EINVAL);
     if (!strstr(err.msg, needle1) || (needle2 && !strstr(err.msg, needle2))) {
-        fail_msg("message \"%s\" lacks \"%s\" / \"%s\"", err.msg, needle1,
-                 needle2 ? needle2 : "");
+        fail_msg("message \"%s\" lacks \"%s\" / \"%s\"", err.msg, needle1, needle2 ? needle2 : "");
     }
     pcol_batch_release(b);
 }
@@ -338,7 +336,8 @@ static void test_string_escaping(void **state)
 {
     static const char s[] = "q\"uo\\te/ \x01\x1f\n\t\x7f h\xc3\xa9llo \xe2\x82\xac "
                             "\xf0\x9f\x98\x80";
-    static const char bad[] = "a\xff" "b";
+    static const char bad[] = "a\xff"
+                              "b";
     struct pcol_buf json = {0};
     struct pcol_batch *b;
     const struct pcol_str *got;
@@ -356,7 +355,8 @@ static void test_string_escaping(void **state)
     json.len = 0;
     b = string_roundtrip(bad, sizeof(bad) - 1, &json);
     assert_non_null(strstr((char *)json.p, "\"a\\ufffdb\""));
-    assert_string_equal(pcol_cstr(b, b->resources[0].attrs[0].value.u.str), "a\xef\xbf\xbd" "b");
+    assert_string_equal(pcol_cstr(b, b->resources[0].attrs[0].value.u.str), "a\xef\xbf\xbd"
+                                                                            "b");
     pcol_batch_release(b);
     pcol_buf_free(&json);
 }

@@ -269,7 +269,8 @@ static void test_env_expansion(void **state)
                                              "${env:PCOL_T_A}: keys stay\n"
                                              "j: ${env:PCOL_T_UNSET:-:-}\n"
                                              "k: host:${env:PCOL_T_A}:80\n",
-                                             &f->d), 0);
+                                             &f->d),
+                     0);
     root = pcol_config_root(f->cfg);
     for (i = 0; i < PCOL_ARRAY_SIZE(expect); i++) {
         const struct pcol_cfg_node *n = pcol_cfg_get(root, expect[i].key);
@@ -281,8 +282,9 @@ static void test_env_expansion(void **state)
     /* An unset variable without a default expands to "" with a warning. */
     assert_int_equal(f->d.errors, 0);
     assert_int_equal(f->d.warnings, 1);
-    ASSERT_WARNING(&f->d, 4, 4, "environment variable PCOL_T_UNSET is not set; using an empty "
-                                "value");
+    ASSERT_WARNING(&f->d, 4, 4,
+                   "environment variable PCOL_T_UNSET is not set; using an empty "
+                   "value");
     unsetenv("PCOL_T_A");
     unsetenv("PCOL_T_EMPTY");
 }
@@ -333,8 +335,9 @@ static void test_merge_later_wins(void **state)
     assert_string_equal(p[0].refs[PCOL_EXPORTER][0]->id, "file");
     assert_string_equal(p[0].refs[PCOL_EXPORTER][0]->key->file, over);
     assert_int_equal(p[0].n_refs[PCOL_RECEIVER], 1);
-    n = pcol_cfg_get(pcol_cfg_get(pcol_cfg_get(pcol_cfg_get(root, "service"), "pipelines"),
-                                  "profiles"), "receivers");
+    n = pcol_cfg_get(
+        pcol_cfg_get(pcol_cfg_get(pcol_cfg_get(root, "service"), "pipelines"), "profiles"),
+        "receivers");
     assert_string_equal(n->file, base);
     assert_int_equal(n->line, 14);
 }
@@ -344,17 +347,20 @@ static void test_merge_errors_name_their_file(void **state)
     struct fx *f = *state;
 
     assert_int_equal(pcol_config_load_string(f->cfg, "one.yaml",
-                                             "receivers:\n  otlp:\nexporters:\n  debug:\n",
-                                             &f->d), 0);
+                                             "receivers:\n  otlp:\nexporters:\n  debug:\n", &f->d),
+                     0);
     assert_int_equal(pcol_config_load_string(f->cfg, "two.yaml",
                                              "service:\n  pipelines:\n    profiles:\n"
                                              "      receivers: [otlp]\n"
-                                             "      exporters: [debgu]\n", &f->d), 0);
+                                             "      exporters: [debgu]\n",
+                                             &f->d),
+                     0);
     assert_int_equal(pcol_config_check(f->cfg, &f->d), PCOL_EINVAL);
     assert_int_equal(f->d.errors, 1);
     assert_string_equal(f->d.v[0].file, "two.yaml");
-    ASSERT_ERROR(&f->d, 5, 19, "exporter \"debgu\" is not defined under \"exporters\" (did you "
-                               "mean \"debug\"?)");
+    ASSERT_ERROR(&f->d, 5, 19,
+                 "exporter \"debgu\" is not defined under \"exporters\" (did you "
+                 "mean \"debug\"?)");
 }
 
 /* ---- loader errors ------------------------------------------------------------------- */
@@ -391,8 +397,7 @@ static void test_missing_file(void **state)
     size_t len = 0;
     FILE *out;
 
-    assert_int_equal(pcol_config_load_file(f->cfg, "/nonexistent/profcol.yaml", &f->d),
-                     PCOL_EIO);
+    assert_int_equal(pcol_config_load_file(f->cfg, "/nonexistent/profcol.yaml", &f->d), PCOL_EIO);
     assert_int_equal(f->d.errors, 1);
     out = open_memstream(&text, &len);
     pcol_diag_print(&f->d, out);
@@ -420,9 +425,9 @@ static void test_unusable_keys(void **state)
 {
     struct fx *f = *state;
 
-    assert_int_equal(pcol_config_load_string(f->cfg, "n.yaml",
-                                             "\"a\\0b\": 1\n? [x]\n: 2\nok: 3\n", &f->d),
-                     PCOL_EINVAL);
+    assert_int_equal(
+        pcol_config_load_string(f->cfg, "n.yaml", "\"a\\0b\": 1\n? [x]\n: 2\nok: 3\n", &f->d),
+        PCOL_EINVAL);
     ASSERT_ERROR(&f->d, 1, 1, "a key must not contain a NUL character");
     ASSERT_ERROR(&f->d, 2, 3, "mapping keys must be scalars, not a sequence");
     assert_int_equal(f->d.errors, 2);
@@ -487,7 +492,7 @@ static void test_diag_print_sorted(void **state)
 static const char *suggest(const char *word)
 {
     static const char *const names[] = {"receivers", "processors", "exporters", "service",
-                                        "endpoint", "timeout", "tls", NULL};
+                                        "endpoint",  "timeout",    "tls",       NULL};
     struct pcol_suggest s;
     const char *const *n;
 

@@ -39,10 +39,10 @@ static void test_names(void **state)
 static void test_detect_by_content(void **state)
 {
     static const char *pprof_files[] = {
-        "google-pprof__sample.cpu", "google-pprof__large.cpu",
+        "google-pprof__sample.cpu",          "google-pprof__large.cpu",
         "google-pprof__go.nomappings.crash", "google-pprof__cppbench.cpu_no_samples_type",
-        "parca__two-stacks.pb.gz", "parca__alloc_objects.pb.gz",
-        "parca__normal-cpu.stripped.pprof", "pprof_all_fields.pb.gz",
+        "parca__two-stacks.pb.gz",           "parca__alloc_objects.pb.gz",
+        "parca__normal-cpu.stripped.pprof",  "pprof_all_fields.pb.gz",
         "google-pprof__gobench.cpu.legacy",
     };
     size_t i;

@@ -76,18 +76,17 @@ static void test_backup_names(void **state)
     backup_is(".hidden", ".hidden-2026-11-21T05-10-00.123");
     assert_false(pcol__fileexp_backup_name("profiles.jsonl", &ts, small, sizeof(small)));
 
-    assert_true(pcol__fileexp_is_backup("profiles.jsonl",
-                                        "profiles-2026-11-21T05-10-00.123.jsonl"));
+    assert_true(
+        pcol__fileexp_is_backup("profiles.jsonl", "profiles-2026-11-21T05-10-00.123.jsonl"));
     assert_true(pcol__fileexp_is_backup("noext", "noext-2026-11-21T05-10-00.123"));
     assert_false(pcol__fileexp_is_backup("profiles.jsonl", "profiles.jsonl"));
-    assert_false(pcol__fileexp_is_backup("profiles.jsonl",
-                                         "profiles-2026-11-21T05-10-00.123.json"));
-    assert_false(pcol__fileexp_is_backup("profiles.jsonl",
-                                         "other-2026-11-21T05-10-00.123.jsonl"));
-    assert_false(pcol__fileexp_is_backup("profiles.jsonl",
-                                         "profiles-2026-11-21T05-10-0x.123.jsonl"));
-    assert_false(pcol__fileexp_is_backup("profiles.jsonl",
-                                         "profiles-2026-11-21T05-10-00.1234.jsonl"));
+    assert_false(
+        pcol__fileexp_is_backup("profiles.jsonl", "profiles-2026-11-21T05-10-00.123.json"));
+    assert_false(pcol__fileexp_is_backup("profiles.jsonl", "other-2026-11-21T05-10-00.123.jsonl"));
+    assert_false(
+        pcol__fileexp_is_backup("profiles.jsonl", "profiles-2026-11-21T05-10-0x.123.jsonl"));
+    assert_false(
+        pcol__fileexp_is_backup("profiles.jsonl", "profiles-2026-11-21T05-10-00.1234.jsonl"));
 }
 
 /* ---- pprof records ----------------------------------------------------------- */

@@ -53,12 +53,12 @@ static void check_at(bool ok, const char *file, int line, const char *expr)
 struct fx {
     uv_loop_t loop;
     uv_timer_t watchdog;
-    uv_timer_t later;       /* answers held requests */
+    uv_timer_t later; /* answers held requests */
     uv_async_t client_done;
     struct pcol_http_server *srv;
     int port;
     bool srv_closing;
-    int closed;             /* server close callbacks */
+    int closed; /* server close callbacks */
     void (*client)(struct fx *);
     pthread_t thread;
     atomic_int handled;
@@ -148,8 +148,8 @@ static void h_later(struct pcol_http_request *req, void *data)
 static void h_upload(struct pcol_http_request *req, void *data)
 {
     struct fx *fx = data;
-    bool same = req->body_len == fx->expect.len &&
-                memcmp(req->body, fx->expect.p, fx->expect.len) == 0;
+    bool same =
+        req->body_len == fx->expect.len && memcmp(req->body, fx->expect.p, fx->expect.len) == 0;
     char msg[64];
     int n = snprintf(msg, sizeof(msg), "%s %zu", same ? "ok" : "mismatch", req->body_len);
 
@@ -655,8 +655,10 @@ static void client_body_limit(struct fx *fx)
     cl_close(&c);
     /* Chunked: one chunk too large, then many small ones adding up. */
     CHECK(cl_connect(&c, fx->port));
-    CHECK(roundtrip(&c, "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
-                        "3e9\r\n", &r));
+    CHECK(roundtrip(&c,
+                    "POST /echo HTTP/1.1\r\nHost: t\r\nTransfer-Encoding: chunked\r\n\r\n"
+                    "3e9\r\n",
+                    &r));
     CHECK(r.status == 413 && body_has(&r, "chunked request body is over the limit"));
     CHECK(cl_closed(&c));
     cl_close(&c);
@@ -952,8 +954,7 @@ static void client_graceful(struct fx *fx)
     CHECK(cl_connect(&idle, fx->port));
     CHECK(roundtrip(&idle, "GET /a HTTP/1.1\r\nHost: t\r\n\r\n", &r) && r.status == 200);
     CHECK(cl_connect(&busy, fx->port));
-    CHECK(roundtrip(&busy, "POST /later HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nok",
-                    &r));
+    CHECK(roundtrip(&busy, "POST /later HTTP/1.1\r\nHost: t\r\nContent-Length: 2\r\n\r\nok", &r));
     CHECK(r.status == 200 && body_is(&r, "late:ok"));
     CHECK(resp_has(&r, "connection", "close"));
     CHECK(cl_closed(&busy));
@@ -1069,9 +1070,9 @@ static void test_api_errors(void **state)
     assert_int_equal(pcol_http_route(a, "GET", "x", h_query, NULL, 0), PCOL_EINVAL);
     assert_int_equal(pcol_http_server_listen(a, "127.0.0.1", 0, &err), 0);
     assert_int_equal(pcol_http_server_listen(a, "127.0.0.1", 0, &err), PCOL_EINVAL);
-    assert_int_equal(pcol_http_server_listen(b, "127.0.0.1", (uint16_t)pcol_http_server_port(a),
-                                             &err),
-                     PCOL_EIO);
+    assert_int_equal(
+        pcol_http_server_listen(b, "127.0.0.1", (uint16_t)pcol_http_server_port(a), &err),
+        PCOL_EIO);
     assert_non_null(strstr(err.msg, "address already in use"));
     /* Closing works whether or not a server ever listened. */
     pcol_http_server_close(a, on_closed_count, &closed);

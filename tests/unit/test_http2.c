@@ -30,7 +30,7 @@
 
 #define WATCHDOG_MS 30000
 #define CORPUS_FILE "google-pprof__large.cpu"
-#define MAX_HELD    64
+#define MAX_HELD 64
 #define GRPC_PYTHON "/usr/bin/python3"
 
 /* ---- recorded checks -------------------------------------------------- */

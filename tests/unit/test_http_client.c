@@ -32,8 +32,8 @@ static char cert_dir[64];
 struct fx {
     uv_loop_t loop;
     uv_timer_t watchdog;
-    uv_timer_t later;             /* answers the held request */
-    uv_tcp_t silent;              /* accepts connections and never answers */
+    uv_timer_t later; /* answers the held request */
+    uv_tcp_t silent;  /* accepts connections and never answers */
     uv_tcp_t silent_conn;
     bool silent_open, silent_accepted;
     struct pcol_tls_ctx *srv_tls;
@@ -41,8 +41,8 @@ struct fx {
     struct pcol_http_client *cli;
     uint16_t port;
     struct pcol_http_request *held;
-    int done;                     /* callbacks that ran */
-    int want;                     /* callbacks the test waits for */
+    int done;                       /* callbacks that ran */
+    int want;                       /* callbacks the test waits for */
     char remote[N_STREAMS + 2][64]; /* client address seen per request */
     int n_remote;
 };
@@ -252,8 +252,14 @@ static struct pcol_http_client_req req_to(struct fx *fx, const char *path, bool 
 {
     static const struct pcol_http_header hdrs[] = {{"Content-Type", "text/plain"}};
     struct pcol_http_client_req r = {
-        .host = "127.0.0.1", .port = fx->port, .h2 = h2, .method = "POST", .path = path,
-        .headers = hdrs, .n_headers = 1, .timeout_ms = 5000,
+        .host = "127.0.0.1",
+        .port = fx->port,
+        .h2 = h2,
+        .method = "POST",
+        .path = path,
+        .headers = hdrs,
+        .n_headers = 1,
+        .timeout_ms = 5000,
     };
 
     return r;
@@ -494,7 +500,9 @@ static void test_h2_ping_answered(void **state)
 {
     struct fx *fx = *state;
     struct pcol_http_client_opts co = {
-        .ping_interval_ms = 20, .ping_timeout_ms = 1000, .ping_without_streams = true,
+        .ping_interval_ms = 20,
+        .ping_timeout_ms = 1000,
+        .ping_without_streams = true,
     };
     struct pcol_http_client_req r = req_to(fx, "/echo", true);
     struct pcol_http_client *cli = pcol_http_client_create(&fx->loop, &co);
@@ -600,7 +608,10 @@ static int make_certs(void **state)
               "-pkeyopt ec_paramgen_curve:P-256 -nodes -keyout server.key -out server.csr "
               "-subj /CN=localhost 2>/dev/null && echo subjectAltName=IP:127.0.0.1 >ext && "
               "openssl x509 -req -in server.csr -CA ca1.crt -CAkey ca1.key -CAcreateserial "
-              "-out server.crt -days 2 -extfile ext 2>/dev/null", cert_dir) == 0 ? 0 : -1;
+              "-out server.crt -days 2 -extfile ext 2>/dev/null",
+              cert_dir) == 0
+               ? 0
+               : -1;
 }
 
 static int remove_certs(void **state)

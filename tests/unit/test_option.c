@@ -48,57 +48,133 @@ static const char *const tls_versions[] = {"1.2", "1.3", NULL};
 static const char *const action_names[] = {"insert", "update", "upsert", "delete", NULL};
 
 static const struct pcol_option tls_table[] = {
-    {.name = "insecure", .type = PCOL_OPT_BOOL, .offset = offsetof(struct tls_opts, insecure),
-     .def = "false", .help = "Send in plain text."},
-    {.name = "cert_file", .type = PCOL_OPT_STRING, .offset = offsetof(struct tls_opts, cert_file),
+    {.name = "insecure",
+     .type = PCOL_OPT_BOOL,
+     .offset = offsetof(struct tls_opts, insecure),
+     .def = "false",
+     .help = "Send in plain text."},
+    {.name = "cert_file",
+     .type = PCOL_OPT_STRING,
+     .offset = offsetof(struct tls_opts, cert_file),
      .help = "Certificate path."},
-    {.name = "min_version", .type = PCOL_OPT_ENUM, .enum_names = tls_versions, .def = "1.2",
-     .offset = offsetof(struct tls_opts, min_version), .help = "Oldest TLS version."},
+    {.name = "min_version",
+     .type = PCOL_OPT_ENUM,
+     .enum_names = tls_versions,
+     .def = "1.2",
+     .offset = offsetof(struct tls_opts, min_version),
+     .help = "Oldest TLS version."},
     {0},
 };
 
 static const struct pcol_option action_table[] = {
-    {.name = "key", .type = PCOL_OPT_STRING, .offset = offsetof(struct action, key),
-     .flags = PCOL_OPT_REQUIRED, .help = "Attribute key."},
-    {.name = "value", .type = PCOL_OPT_STRING, .offset = offsetof(struct action, value),
+    {.name = "key",
+     .type = PCOL_OPT_STRING,
+     .offset = offsetof(struct action, key),
+     .flags = PCOL_OPT_REQUIRED,
+     .help = "Attribute key."},
+    {.name = "value",
+     .type = PCOL_OPT_STRING,
+     .offset = offsetof(struct action, value),
      .help = "Attribute value."},
-    {.name = "action", .type = PCOL_OPT_ENUM, .enum_names = action_names, .def = "upsert",
-     .offset = offsetof(struct action, action), .help = "What to do."},
+    {.name = "action",
+     .type = PCOL_OPT_ENUM,
+     .enum_names = action_names,
+     .def = "upsert",
+     .offset = offsetof(struct action, action),
+     .help = "What to do."},
     {0},
 };
 
 static const struct pcol_option table[] = {
-    {.name = "flag", .type = PCOL_OPT_BOOL, .offset = offsetof(struct test_ctx, flag),
-     .def = "false", .help = "A switch."},
-    {.name = "count", .type = PCOL_OPT_INT, .offset = offsetof(struct test_ctx, count),
-     .def = "-5", .min = "-10", .max = "100", .help = "A signed number."},
-    {.name = "ucount", .type = PCOL_OPT_UINT, .offset = offsetof(struct test_ctx, ucount),
-     .def = "7", .max = "1000", .help = "An unsigned number."},
-    {.name = "ratio", .type = PCOL_OPT_DOUBLE, .offset = offsetof(struct test_ctx, ratio),
-     .def = "0.5", .min = "0", .max = "1", .help = "A fraction."},
-    {.name = "name", .type = PCOL_OPT_STRING, .offset = offsetof(struct test_ctx, name),
-     .def = "profcol", .min = "1", .max = "16", .help = "A short name."},
-    {.name = "mode", .type = PCOL_OPT_ENUM, .offset = offsetof(struct test_ctx, mode),
-     .enum_names = modes, .def = "safe", .help = "How to run."},
-    {.name = "timeout", .type = PCOL_OPT_DURATION, .offset = offsetof(struct test_ctx, timeout),
-     .def = "5s", .min = "1ms", .max = "1h", .help = "Per-attempt timeout."},
-    {.name = "limit", .type = PCOL_OPT_SIZE, .offset = offsetof(struct test_ctx, limit),
-     .def = "4MiB", .min = "1KiB", .help = "Largest body."},
-    {.name = "endpoint", .type = PCOL_OPT_ENDPOINT, .offset = offsetof(struct test_ctx, endpoint),
-     .def = "localhost:4318", .help = "Address to listen on."},
-    {.name = "tags", .type = PCOL_OPT_STRING_LIST, .offset = offsetof(struct test_ctx, tags),
-     .def = "[a, b]", .max = "3", .help = "Labels."},
-    {.name = "headers", .type = PCOL_OPT_STRING_MAP, .offset = offsetof(struct test_ctx, headers),
+    {.name = "flag",
+     .type = PCOL_OPT_BOOL,
+     .offset = offsetof(struct test_ctx, flag),
+     .def = "false",
+     .help = "A switch."},
+    {.name = "count",
+     .type = PCOL_OPT_INT,
+     .offset = offsetof(struct test_ctx, count),
+     .def = "-5",
+     .min = "-10",
+     .max = "100",
+     .help = "A signed number."},
+    {.name = "ucount",
+     .type = PCOL_OPT_UINT,
+     .offset = offsetof(struct test_ctx, ucount),
+     .def = "7",
+     .max = "1000",
+     .help = "An unsigned number."},
+    {.name = "ratio",
+     .type = PCOL_OPT_DOUBLE,
+     .offset = offsetof(struct test_ctx, ratio),
+     .def = "0.5",
+     .min = "0",
+     .max = "1",
+     .help = "A fraction."},
+    {.name = "name",
+     .type = PCOL_OPT_STRING,
+     .offset = offsetof(struct test_ctx, name),
+     .def = "profcol",
+     .min = "1",
+     .max = "16",
+     .help = "A short name."},
+    {.name = "mode",
+     .type = PCOL_OPT_ENUM,
+     .offset = offsetof(struct test_ctx, mode),
+     .enum_names = modes,
+     .def = "safe",
+     .help = "How to run."},
+    {.name = "timeout",
+     .type = PCOL_OPT_DURATION,
+     .offset = offsetof(struct test_ctx, timeout),
+     .def = "5s",
+     .min = "1ms",
+     .max = "1h",
+     .help = "Per-attempt timeout."},
+    {.name = "limit",
+     .type = PCOL_OPT_SIZE,
+     .offset = offsetof(struct test_ctx, limit),
+     .def = "4MiB",
+     .min = "1KiB",
+     .help = "Largest body."},
+    {.name = "endpoint",
+     .type = PCOL_OPT_ENDPOINT,
+     .offset = offsetof(struct test_ctx, endpoint),
+     .def = "localhost:4318",
+     .help = "Address to listen on."},
+    {.name = "tags",
+     .type = PCOL_OPT_STRING_LIST,
+     .offset = offsetof(struct test_ctx, tags),
+     .def = "[a, b]",
+     .max = "3",
+     .help = "Labels."},
+    {.name = "headers",
+     .type = PCOL_OPT_STRING_MAP,
+     .offset = offsetof(struct test_ctx, headers),
      .help = "Extra headers."},
-    {.name = "tls", .type = PCOL_OPT_SECTION, .offset = offsetof(struct test_ctx, tls),
-     .sub = tls_table, .help = "TLS settings."},
-    {.name = "actions", .type = PCOL_OPT_SECTION_LIST, .offset = offsetof(struct test_ctx, actions),
-     .sub = action_table, .elem_size = sizeof(struct action), .max = "4",
+    {.name = "tls",
+     .type = PCOL_OPT_SECTION,
+     .offset = offsetof(struct test_ctx, tls),
+     .sub = tls_table,
+     .help = "TLS settings."},
+    {.name = "actions",
+     .type = PCOL_OPT_SECTION_LIST,
+     .offset = offsetof(struct test_ctx, actions),
+     .sub = action_table,
+     .elem_size = sizeof(struct action),
+     .max = "4",
      .help = "Attribute actions."},
-    {.name = "token", .type = PCOL_OPT_STRING, .offset = offsetof(struct test_ctx, token),
-     .min = "8", .flags = PCOL_OPT_SECRET, .help = "Bearer token."},
-    {.name = "old_name", .type = PCOL_OPT_STRING, .offset = offsetof(struct test_ctx, old_name),
-     .flags = PCOL_OPT_DEPRECATED, .help = "Use name instead."},
+    {.name = "token",
+     .type = PCOL_OPT_STRING,
+     .offset = offsetof(struct test_ctx, token),
+     .min = "8",
+     .flags = PCOL_OPT_SECRET,
+     .help = "Bearer token."},
+    {.name = "old_name",
+     .type = PCOL_OPT_STRING,
+     .offset = offsetof(struct test_ctx, old_name),
+     .flags = PCOL_OPT_DEPRECATED,
+     .help = "Use name instead."},
     {0},
 };
 
@@ -199,24 +275,23 @@ static void test_good_values(void **state)
 {
     struct fx *f = *state;
     const struct action *a;
-    const char *yaml =
-        "flag: true\n"
-        "count: -10\n"
-        "ucount: 0x10\n"
-        "ratio: 1\n"
-        "name: \"my name\"\n"
-        "mode: off\n"
-        "timeout: 1m30s\n"
-        "limit: 64KiB\n"
-        "endpoint: \"[::1]:0\"\n"
-        "tags: [x, \"y z\", '']\n"
-        "headers: {X-Scope-OrgID: tenant, Empty: }\n"
-        "tls: {insecure: True, cert_file: /etc/cert.pem, min_version: \"1.3\"}\n"
-        "actions:\n"
-        "  - key: service.name\n"
-        "    value: api\n"
-        "  - {key: env, action: delete}\n"
-        "token: s3cr3t-t0ken\n";
+    const char *yaml = "flag: true\n"
+                       "count: -10\n"
+                       "ucount: 0x10\n"
+                       "ratio: 1\n"
+                       "name: \"my name\"\n"
+                       "mode: off\n"
+                       "timeout: 1m30s\n"
+                       "limit: 64KiB\n"
+                       "endpoint: \"[::1]:0\"\n"
+                       "tags: [x, \"y z\", '']\n"
+                       "headers: {X-Scope-OrgID: tenant, Empty: }\n"
+                       "tls: {insecure: True, cert_file: /etc/cert.pem, min_version: \"1.3\"}\n"
+                       "actions:\n"
+                       "  - key: service.name\n"
+                       "    value: api\n"
+                       "  - {key: env, action: delete}\n"
+                       "token: s3cr3t-t0ken\n";
 
     assert_int_equal(apply_yaml(f, table, yaml, &f->ctx), 0);
     assert_int_equal(f->d.n, 0);
@@ -267,19 +342,18 @@ static void test_values_outlive_config(void **state)
 static void test_bad_values_exact_positions(void **state)
 {
     struct fx *f = *state;
-    const char *yaml =
-        "flag: yes\n"                   /* 1 */
-        "count: 1.5\n"                  /* 2 */
-        "ucount: -1\n"                  /* 3 */
-        "ratio: abc\n"                  /* 4 */
-        "mode: fsat\n"                  /* 5 */
-        "timeout: 10\n"                 /* 6 */
-        "limit: 4M\n"                   /* 7 */
-        "endpoint: localhost\n"         /* 8 */
-        "tags: just-one\n"              /* 9 */
-        "headers: [a]\n"                /* 10 */
-        "tls: {insecure: maybe}\n"      /* 11 */
-        "actions: [{key: k, action: drop}, nope]\n"; /* 12 */
+    const char *yaml = "flag: yes\n"                                /* 1 */
+                       "count: 1.5\n"                               /* 2 */
+                       "ucount: -1\n"                               /* 3 */
+                       "ratio: abc\n"                               /* 4 */
+                       "mode: fsat\n"                               /* 5 */
+                       "timeout: 10\n"                              /* 6 */
+                       "limit: 4M\n"                                /* 7 */
+                       "endpoint: localhost\n"                      /* 8 */
+                       "tags: just-one\n"                           /* 9 */
+                       "headers: [a]\n"                             /* 10 */
+                       "tls: {insecure: maybe}\n"                   /* 11 */
+                       "actions: [{key: k, action: drop}, nope]\n"; /* 12 */
 
     assert_int_equal(apply_yaml(f, table, yaml, &f->ctx), PCOL_EINVAL);
     ASSERT_ERROR(&f->d, 1, 7, "option \"flag\": invalid boolean \"yes\" (use true or false)");
@@ -291,11 +365,13 @@ static void test_bad_values_exact_positions(void **state)
     ASSERT_ERROR(&f->d, 7, 8, "unknown unit in size \"4M\"");
     ASSERT_ERROR(&f->d, 8, 11, "endpoint \"localhost\" has no port");
     ASSERT_ERROR(&f->d, 9, 7, "option \"tags\": expected a sequence of strings, found a scalar");
-    ASSERT_ERROR(&f->d, 10, 10, "option \"headers\": expected a mapping of strings, found a "
-                                "sequence");
+    ASSERT_ERROR(&f->d, 10, 10,
+                 "option \"headers\": expected a mapping of strings, found a "
+                 "sequence");
     ASSERT_ERROR(&f->d, 11, 17, "option \"tls.insecure\": invalid boolean \"maybe\"");
-    ASSERT_ERROR(&f->d, 12, 28, "option \"actions[0].action\": invalid value \"drop\" (allowed: "
-                                "insert, update, upsert, delete)");
+    ASSERT_ERROR(&f->d, 12, 28,
+                 "option \"actions[0].action\": invalid value \"drop\" (allowed: "
+                 "insert, update, upsert, delete)");
     ASSERT_ERROR(&f->d, 12, 35, "option \"actions[1]\": expected a mapping, found a scalar");
     assert_int_equal(f->d.errors, 13);
     /* Every bad field kept its default. */
@@ -322,15 +398,14 @@ static void test_wrong_node_kinds(void **state)
 static void test_bounds(void **state)
 {
     struct fx *f = *state;
-    const char *yaml =
-        "count: 101\n"
-        "ucount: 1001\n"
-        "ratio: -0.1\n"
-        "name: a-name-longer-than-16\n"
-        "timeout: 2h\n"
-        "limit: 10B\n"
-        "tags: [a, b, c, d]\n"
-        "actions: [{key: a}, {key: b}, {key: c}, {key: d}, {key: e}]\n";
+    const char *yaml = "count: 101\n"
+                       "ucount: 1001\n"
+                       "ratio: -0.1\n"
+                       "name: a-name-longer-than-16\n"
+                       "timeout: 2h\n"
+                       "limit: 10B\n"
+                       "tags: [a, b, c, d]\n"
+                       "actions: [{key: a}, {key: b}, {key: c}, {key: d}, {key: e}]\n";
 
     assert_int_equal(apply_yaml(f, table, yaml, &f->ctx), PCOL_EINVAL);
     ASSERT_ERROR(&f->d, 1, 8, "\"101\" is out of range (must be between -10 and 100)");
@@ -354,11 +429,15 @@ static void test_unknown_key_did_you_mean(void **state)
 {
     struct fx *f = *state;
 
-    assert_int_equal(apply_yaml(f, table, "endpiont: x:1\ntls:\n  insecur: true\nzzzzzz: 1\n"
-                                          "TIMEOUT: 1s\n", &f->ctx), PCOL_EINVAL);
+    assert_int_equal(apply_yaml(f, table,
+                                "endpiont: x:1\ntls:\n  insecur: true\nzzzzzz: 1\n"
+                                "TIMEOUT: 1s\n",
+                                &f->ctx),
+                     PCOL_EINVAL);
     ASSERT_ERROR(&f->d, 1, 1, "unknown option \"endpiont\" (did you mean \"endpoint\"?)");
-    ASSERT_ERROR(&f->d, 3, 3, "unknown option \"insecur\" in \"tls\" (did you mean "
-                              "\"insecure\"?)");
+    ASSERT_ERROR(&f->d, 3, 3,
+                 "unknown option \"insecur\" in \"tls\" (did you mean "
+                 "\"insecure\"?)");
     ASSERT_ERROR(&f->d, 4, 1, "unknown option \"zzzzzz\"");
     ASSERT_ERROR(&f->d, 5, 1, "(did you mean \"timeout\"?)");
     assert_null(strstr(f->d.v[2].msg, "did you mean"));
@@ -373,9 +452,14 @@ struct req_ctx {
 };
 
 static const struct pcol_option req_table[] = {
-    {.name = "endpoint", .type = PCOL_OPT_STRING, .offset = offsetof(struct req_ctx, endpoint),
-     .flags = PCOL_OPT_REQUIRED, .help = "Where to send."},
-    {.name = "other", .type = PCOL_OPT_BOOL, .offset = offsetof(struct req_ctx, other),
+    {.name = "endpoint",
+     .type = PCOL_OPT_STRING,
+     .offset = offsetof(struct req_ctx, endpoint),
+     .flags = PCOL_OPT_REQUIRED,
+     .help = "Where to send."},
+    {.name = "other",
+     .type = PCOL_OPT_BOOL,
+     .offset = offsetof(struct req_ctx, other),
      .help = "Unused."},
     {0},
 };
@@ -385,9 +469,9 @@ static void test_required_missing(void **state)
     struct fx *f = *state;
     struct req_ctx ctx;
 
-    assert_int_equal(apply_yaml(f, table,
-                                "actions:\n  - key: a\n  - value: v\n    action: insert\n",
-                                &f->ctx), PCOL_EINVAL);
+    assert_int_equal(
+        apply_yaml(f, table, "actions:\n  - key: a\n  - value: v\n    action: insert\n", &f->ctx),
+        PCOL_EINVAL);
     ASSERT_ERROR(&f->d, 3, 5, "missing required option \"actions[1].key\"");
     assert_int_equal(f->d.errors, 1);
 
@@ -412,10 +496,17 @@ static void test_secret_never_echoed(void **state)
         const char *password;
     } ctx;
     static const struct pcol_option secrets[] = {
-        {.name = "pin", .type = PCOL_OPT_INT, .offset = 0, .flags = PCOL_OPT_SECRET,
+        {.name = "pin",
+         .type = PCOL_OPT_INT,
+         .offset = 0,
+         .flags = PCOL_OPT_SECRET,
          .help = "A secret number."},
-        {.name = "password", .type = PCOL_OPT_STRING, .offset = sizeof(int64_t),
-         .def = "hunter2-default", .flags = PCOL_OPT_SECRET, .help = "A password."},
+        {.name = "password",
+         .type = PCOL_OPT_STRING,
+         .offset = sizeof(int64_t),
+         .def = "hunter2-default",
+         .flags = PCOL_OPT_SECRET,
+         .help = "A password."},
         {0},
     };
 
@@ -464,10 +555,18 @@ static void test_every_duration_unit(void **state)
         const char *text;
         int64_t ns;
     } good[] = {
-        {"100ns", 100}, {"500us", 500000}, {"\"500\xc2\xb5s\"", 500000}, {"250ms", 250000000},
-        {"10s", 10000000000LL}, {"1m30s", 90000000000LL}, {"2h", 7200000000000LL},
-        {"1.5h", 5400000000000LL}, {"0", 0}, {"-1s", -1000000000LL}, {"1h2m3s4ms5us6ns",
-        3723004005006LL}, {".5s", 500000000},
+        {"100ns", 100},
+        {"500us", 500000},
+        {"\"500\xc2\xb5s\"", 500000},
+        {"250ms", 250000000},
+        {"10s", 10000000000LL},
+        {"1m30s", 90000000000LL},
+        {"2h", 7200000000000LL},
+        {"1.5h", 5400000000000LL},
+        {"0", 0},
+        {"-1s", -1000000000LL},
+        {"1h2m3s4ms5us6ns", 3723004005006LL},
+        {".5s", 500000000},
     };
     static const struct {
         const char *text, *error;
@@ -512,9 +611,19 @@ static void test_every_size_unit(void **state)
         const char *text;
         uint64_t bytes;
     } good[] = {
-        {"123", 123}, {"0", 0}, {"10B", 10}, {"1KB", 1000}, {"4MB", 4000000},
-        {"1GB", 1000000000}, {"2TB", 2000000000000ULL}, {"64KiB", 65536}, {"4MiB", 4194304},
-        {"1GiB", 1073741824}, {"1TiB", 1099511627776ULL}, {"1.5KiB", 1536}, {"10 MiB", 10485760},
+        {"123", 123},
+        {"0", 0},
+        {"10B", 10},
+        {"1KB", 1000},
+        {"4MB", 4000000},
+        {"1GB", 1000000000},
+        {"2TB", 2000000000000ULL},
+        {"64KiB", 65536},
+        {"4MiB", 4194304},
+        {"1GiB", 1073741824},
+        {"1TiB", 1099511627776ULL},
+        {"1.5KiB", 1536},
+        {"10 MiB", 10485760},
         {"4mib", 4194304},
     };
     static const struct {
@@ -558,8 +667,10 @@ static void test_endpoints(void **state)
         const char *text, *host;
         uint16_t port;
     } good[] = {
-        {"localhost:4318", "localhost", 4318}, {"0.0.0.0:0", "0.0.0.0", 0},
-        {"\"[::1]:4317\"", "::1", 4317}, {"\":8080\"", "", 8080},
+        {"localhost:4318", "localhost", 4318},
+        {"0.0.0.0:0", "0.0.0.0", 0},
+        {"\"[::1]:4317\"", "::1", 4317},
+        {"\":8080\"", "", 8080},
         {"collector.example.com:65535", "collector.example.com", 65535},
     };
     static const struct {
@@ -612,15 +723,21 @@ static void test_integer_edges(void **state)
     } c;
     struct fx *f = *state;
 
-    assert_int_equal(apply_yaml(f, ints, "i: -9223372036854775808\nu: 18446744073709551615\n"
-                                         "f: 1e-3\n", &c), 0);
+    assert_int_equal(apply_yaml(f, ints,
+                                "i: -9223372036854775808\nu: 18446744073709551615\n"
+                                "f: 1e-3\n",
+                                &c),
+                     0);
     assert_true(c.i == INT64_MIN);
     assert_true(c.u == UINT64_MAX);
     assert_true(c.f == 0.001);
     pcol_config_destroy(f->cfg);
     f->cfg = pcol_config_create();
-    assert_int_equal(apply_yaml(f, ints, "i: 9223372036854775808\nu: 18446744073709551616\n"
-                                         "f: .inf\n", &c), PCOL_EINVAL);
+    assert_int_equal(apply_yaml(f, ints,
+                                "i: 9223372036854775808\nu: 18446744073709551616\n"
+                                "f: .inf\n",
+                                &c),
+                     PCOL_EINVAL);
     ASSERT_ERROR(&f->d, 1, 4, "invalid integer");
     ASSERT_ERROR(&f->d, 2, 4, "invalid unsigned integer");
     ASSERT_ERROR(&f->d, 3, 4, "invalid number \".inf\"");
@@ -640,10 +757,24 @@ static char *describe_text(const struct pcol_option *t)
 static void test_describe_and_markdown(void **state)
 {
     static const char *const expect[] = {
-        "OPTION", "DESCRIPTION", "endpoint", "localhost:4318", "Address to listen on.",
-        "fast, safe, off", "1ms .. 1h", ">= 1KiB", "-10 .. 100", "<= 3 entries",
-        "  tls.insecure", "  tls.min_version", "1.2, 1.3", "  actions[].key", "(required)",
-        "Deprecated: Use name instead.", "Bearer token. (secret)", "section list",
+        "OPTION",
+        "DESCRIPTION",
+        "endpoint",
+        "localhost:4318",
+        "Address to listen on.",
+        "fast, safe, off",
+        "1ms .. 1h",
+        ">= 1KiB",
+        "-10 .. 100",
+        "<= 3 entries",
+        "  tls.insecure",
+        "  tls.min_version",
+        "1.2, 1.3",
+        "  actions[].key",
+        "(required)",
+        "Deprecated: Use name instead.",
+        "Bearer token. (secret)",
+        "section list",
     };
     struct pcol_buf md = {0};
     char *text = describe_text(table);
@@ -677,7 +808,10 @@ static void test_check_table_catches_mistakes(void **state)
         {.name = "d", .type = PCOL_OPT_BOOL, .help = "Twice."},
         {.name = "e", .type = PCOL_OPT_ENUM, .help = "No names."},
         {.name = "e2", .type = PCOL_OPT_ENUM, .enum_names = dup_enum, .help = "Dup."},
-        {.name = "r", .type = PCOL_OPT_STRING, .def = "x", .flags = PCOL_OPT_REQUIRED,
+        {.name = "r",
+         .type = PCOL_OPT_STRING,
+         .def = "x",
+         .flags = PCOL_OPT_REQUIRED,
          .help = "Required with default."},
         {.name = "h", .type = PCOL_OPT_INT},
         {.name = "s", .type = PCOL_OPT_SECTION, .help = "No sub-table."},
@@ -735,7 +869,8 @@ static const struct pcol_option presence_table[] = {
     {"sec", PCOL_OPT_SECTION, offsetof(struct presence_ctx, sec), NULL, NULL, NULL, NULL,
      PCOL_OPT_PRESENCE, presence_sub, 0, "On by presence.",
      offsetof(struct presence_ctx, sec_present)},
-    {"other", PCOL_OPT_BOOL, offsetof(struct presence_ctx, other), "false", NULL, NULL, NULL, 0, NULL, 0, "Unrelated."},
+    {"other", PCOL_OPT_BOOL, offsetof(struct presence_ctx, other), "false", NULL, NULL, NULL, 0,
+     NULL, 0, "Unrelated."},
     {0},
 };
 

@@ -70,8 +70,8 @@ static void test_endpoints(void **state)
         const struct ep_case *c = &cases[i];
         struct pcol__otlpexp_target t;
         struct pcol_err err = {{0}};
-        int rc = pcol__otlpexp_target_parse(c->endpoint, c->grpc, c->insecure, c->default_path,
-                                            &t, &err);
+        int rc = pcol__otlpexp_target_parse(c->endpoint, c->grpc, c->insecure, c->default_path, &t,
+                                            &err);
 
         if (rc != c->rc) {
             fail_msg("%s: rc %d, expected %d (%s)", c->endpoint, rc, c->rc, err.msg);
@@ -110,8 +110,8 @@ static size_t samples_of_otlp(const uint8_t *p, size_t n, bool json)
     struct pcol_batch *b = pcol_batch_create(0);
     struct pcol_err err = {{0}};
     size_t count;
-    int rc = json ? pcol_otlp_json_decode(b, (const char *)p, n, &err)
-                  : pcol_otlp_decode(b, p, n, &err);
+    int rc =
+        json ? pcol_otlp_json_decode(b, (const char *)p, n, &err) : pcol_otlp_decode(b, p, n, &err);
 
     if (rc != 0) {
         fail_msg("decode: %s", err.msg);
@@ -123,8 +123,7 @@ static size_t samples_of_otlp(const uint8_t *p, size_t n, bool json)
 
 static void test_grpc_encode(void **state)
 {
-    static const int compressions[] = {PCOL__OTLPEXP_GZIP, PCOL__OTLPEXP_ZSTD,
-                                       PCOL__OTLPEXP_NONE};
+    static const int compressions[] = {PCOL__OTLPEXP_GZIP, PCOL__OTLPEXP_ZSTD, PCOL__OTLPEXP_NONE};
     struct pcol_batch *b = corpus_batch("google-pprof__sample.cpu");
     size_t i, want = pcol_batch_sample_count(b);
 
@@ -140,8 +139,8 @@ static void test_grpc_encode(void **state)
         assert_int_equal(pcol__otlpexp_grpc_encode(&inst, b, &out), 0);
         assert_true(out.len > PCOL_GRPC_PREFIX_LEN);
         assert_int_equal(out.p[0], enc != PCOL_ENC_IDENTITY);
-        assert_int_equal(pcol_grpc_unframe(out.p, out.len, enc, 64u << 20, &msg, &len, &scratch,
-                                           NULL), 0);
+        assert_int_equal(
+            pcol_grpc_unframe(out.p, out.len, enc, 64u << 20, &msg, &len, &scratch, NULL), 0);
         assert_int_equal(samples_of_otlp(msg, len, false), want);
         pcol_buf_free(&out);
         pcol_buf_free(&scratch);
@@ -167,8 +166,7 @@ static void test_http_encode(void **state)
             if (enc == PCOL_ENC_IDENTITY) {
                 pcol_buf_append(&plain, out.p, out.len);
             } else {
-                assert_int_equal(pcol_decompress(enc, out.p, out.len, 64u << 20, &plain, NULL),
-                                 0);
+                assert_int_equal(pcol_decompress(enc, out.p, out.len, 64u << 20, &plain, NULL), 0);
             }
             assert_int_equal(samples_of_otlp(plain.p, plain.len, json), want);
             pcol_buf_free(&out);
@@ -182,8 +180,8 @@ static void test_http_encode(void **state)
 
 /* ExportProfilesServiceResponse{partial_success{rejected_profiles: 5,
  * error_message: "bad"}}, with an unknown fixed64 field in front. */
-static const uint8_t pb_partial[] = {0x19, 1, 2, 3, 4, 5, 6, 7, 8, 0x0a, 0x07, 0x08, 0x05,
-                                     0x12, 0x03, 'b', 'a', 'd'};
+static const uint8_t pb_partial[] = {0x19, 1,    2,    3,    4,    5,    6,   7,   8,
+                                     0x0a, 0x07, 0x08, 0x05, 0x12, 0x03, 'b', 'a', 'd'};
 /* google.rpc.Status{code: 3, message: "nope"} */
 static const uint8_t pb_status[] = {0x08, 0x03, 0x12, 0x04, 'n', 'o', 'p', 'e'};
 
@@ -198,39 +196,38 @@ static void test_partial_success(void **state)
         "{\"partialSuccess\":{\"rejectedProfiles\":\"9\",\"errorMessage\":\"\"}}",
     };
     static const char *const js_none[] = {
-        "{}", "{\"partialSuccess\":{}}", "{\"partialSuccess\":{\"rejectedProfiles\":\"0\"}}",
-        "not json", "{\"partialSuccess\":", "[]",
+        "{}",       "{\"partialSuccess\":{}}", "{\"partialSuccess\":{\"rejectedProfiles\":\"0\"}}",
+        "not json", "{\"partialSuccess\":",    "[]",
     };
     uint64_t rejected;
     char msg[64];
     size_t i;
 
     PCOL_UNUSED(state);
-    assert_true(pcol__otlpexp_partial_success(pb_partial, sizeof(pb_partial), false, &rejected,
-                                              msg, sizeof(msg)));
+    assert_true(pcol__otlpexp_partial_success(pb_partial, sizeof(pb_partial), false, &rejected, msg,
+                                              sizeof(msg)));
     assert_int_equal(rejected, 5);
     assert_string_equal(msg, "bad");
     assert_false(pcol__otlpexp_partial_success(NULL, 0, false, &rejected, msg, sizeof(msg)));
     /* An empty partial_success means full success. */
     assert_false(pcol__otlpexp_partial_success((const uint8_t *)"\x0a\x00", 2, false, &rejected,
                                                msg, sizeof(msg)));
-    assert_true(pcol__otlpexp_partial_success((const uint8_t *)js_partial, strlen(js_partial),
-                                              true, &rejected, msg, sizeof(msg)));
+    assert_true(pcol__otlpexp_partial_success((const uint8_t *)js_partial, strlen(js_partial), true,
+                                              &rejected, msg, sizeof(msg)));
     assert_int_equal(rejected, 7);
     assert_string_equal(msg, "a \"b\"?");
     for (i = 0; i < PCOL_ARRAY_SIZE(js_ok); i++) {
-        assert_true(pcol__otlpexp_partial_success((const uint8_t *)js_ok[i], strlen(js_ok[i]),
-                                                  true, &rejected, msg, sizeof(msg)));
+        assert_true(pcol__otlpexp_partial_success((const uint8_t *)js_ok[i], strlen(js_ok[i]), true,
+                                                  &rejected, msg, sizeof(msg)));
         assert_int_equal(rejected, 9);
     }
     for (i = 0; i < PCOL_ARRAY_SIZE(js_none); i++) {
-        assert_false(pcol__otlpexp_partial_success((const uint8_t *)js_none[i],
-                                                   strlen(js_none[i]), true, &rejected, msg,
-                                                   sizeof(msg)));
+        assert_false(pcol__otlpexp_partial_success((const uint8_t *)js_none[i], strlen(js_none[i]),
+                                                   true, &rejected, msg, sizeof(msg)));
     }
     /* A short buffer cuts the message, never overflows. */
-    assert_true(pcol__otlpexp_partial_success(pb_partial, sizeof(pb_partial), false, &rejected,
-                                              msg, 3));
+    assert_true(
+        pcol__otlpexp_partial_success(pb_partial, sizeof(pb_partial), false, &rejected, msg, 3));
     assert_string_equal(msg, "ba");
 }
 
@@ -310,12 +307,9 @@ static void test_retry_after(void **state)
 int main(void)
 {
     const struct CMUnitTest tests[] = {
-        cmocka_unit_test(test_endpoints),
-        cmocka_unit_test(test_grpc_encode),
-        cmocka_unit_test(test_http_encode),
-        cmocka_unit_test(test_partial_success),
-        cmocka_unit_test(test_status_message),
-        cmocka_unit_test(test_answers_truncated),
+        cmocka_unit_test(test_endpoints),      cmocka_unit_test(test_grpc_encode),
+        cmocka_unit_test(test_http_encode),    cmocka_unit_test(test_partial_success),
+        cmocka_unit_test(test_status_message), cmocka_unit_test(test_answers_truncated),
         cmocka_unit_test(test_retry_after),
     };
 

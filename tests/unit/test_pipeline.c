@@ -117,9 +117,13 @@ static int fake_send(struct pcol_instance *inst, struct pcol_export *exp)
     return 0;
 }
 
-static const struct pcol_component_def exporter_def = {
-    .kind = PCOL_EXPORTER, .name = "fake", .encode = fake_encode, .send = fake_send,
-    .ctx_size = sizeof(struct exp_ctx), .settings_offset = offsetof(struct exp_ctx, settings)};
+static const struct pcol_component_def exporter_def = {.kind = PCOL_EXPORTER,
+                                                       .name = "fake",
+                                                       .encode = fake_encode,
+                                                       .send = fake_send,
+                                                       .ctx_size = sizeof(struct exp_ctx),
+                                                       .settings_offset =
+                                                           offsetof(struct exp_ctx, settings)};
 
 static uv_loop_t loop;
 
@@ -186,8 +190,8 @@ static struct pcol_batch *stack_batch(uint32_t n)
     uint32_t i;
 
     for (i = 0; i < 2; i++) {
-        struct pcol_function f = {pcol_dict_cstr(b, names[i][0]), 0,
-                                  pcol_dict_cstr(b, names[i][1]), 1};
+        struct pcol_function f = {pcol_dict_cstr(b, names[i][0]), 0, pcol_dict_cstr(b, names[i][1]),
+                                  1};
         struct pcol_location loc = {0};
         loc.lines = pcol_arena_calloc(b->arena, sizeof(*loc.lines));
         loc.lines->function = pcol_dict_intern(b, &b->dict.functions, &f);
@@ -261,8 +265,8 @@ static void test_readonly_pipelines_share_one_batch(void **state)
 
 static void test_mutating_pipelines_get_private_batches(void **state)
 {
-    struct pcol_pipeline p[3] = {{.id = "r", .index = 0}, {.id = "m1", .index = 1},
-                                 {.id = "m2", .index = 2}};
+    struct pcol_pipeline p[3] = {
+        {.id = "r", .index = 0}, {.id = "m1", .index = 1}, {.id = "m2", .index = 2}};
     struct pcol_instance pr[3], rcv;
     struct pcol_instance *procs[3][1] = {{&pr[0]}, {&pr[1]}, {&pr[2]}};
     struct pcol_pipeline *pipes[3] = {&p[0], &p[1], &p[2]};
@@ -581,7 +585,7 @@ static void test_bytes_sizer_refuses_over_capacity(void **state)
     cap = pcol_metric_gauge("profcol_exporter_queue_capacity_bytes", "", "exporter=\"bytes\"");
     assert_int_equal(*cap, bytes * 5 / 2);
     assert_int_equal(*e.m_queue_capacity, 0); /* not a batch count */
-    run_exporter_to_pipeline(&e, 3); /* 1 sending + 1 queued fit, the third not */
+    run_exporter_to_pipeline(&e, 3);          /* 1 sending + 1 queued fit, the third not */
     assert_non_null(c.hung);
     assert_int_equal(*e.m_enqueue_failed, 1);
     assert_int_equal(*size, 2 * bytes);
@@ -669,16 +673,13 @@ int main(void)
         cmocka_unit_test_setup_teardown(test_flush_timeout_sends_a_lone_batch, setup, teardown),
         cmocka_unit_test_setup_teardown(test_batching_never_splits_and_caps_at_max_size, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_large_merge_runs_on_the_thread_pool, setup,
-                                        teardown),
-        cmocka_unit_test_setup_teardown(test_drain_sends_waiting_batches_at_once, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_large_merge_runs_on_the_thread_pool, setup, teardown),
+        cmocka_unit_test_setup_teardown(test_drain_sends_waiting_batches_at_once, setup, teardown),
         cmocka_unit_test_setup_teardown(test_bytes_sizer_refuses_over_capacity, setup, teardown),
         cmocka_unit_test_setup_teardown(test_items_sizer_counts_samples, setup, teardown),
         cmocka_unit_test_setup_teardown(test_retry_after_longer_than_backoff_is_honoured, setup,
                                         teardown),
-        cmocka_unit_test_setup_teardown(test_max_elapsed_time_gives_up_and_counts, setup,
-                                        teardown),
+        cmocka_unit_test_setup_teardown(test_max_elapsed_time_gives_up_and_counts, setup, teardown),
     };
     int rc = cmocka_run_group_tests(tests, NULL, NULL);
 

@@ -75,8 +75,8 @@ static struct pcol_batch *decode_otlp(const char *name, const uint8_t *p, size_t
 {
     struct pcol_batch *b = pcol_batch_create(0);
     struct pcol_err err = {{0}};
-    int rc = json ? pcol_otlp_json_decode(b, (const char *)p, n, &err)
-                  : pcol_otlp_decode(b, p, n, &err);
+    int rc =
+        json ? pcol_otlp_json_decode(b, (const char *)p, n, &err) : pcol_otlp_decode(b, p, n, &err);
 
     if (rc != 0) {
         fail_msg("%s: pcol_otlp%s_decode: %s (%d)", name, json ? "_json" : "", err.msg, rc);
@@ -174,8 +174,8 @@ static void assert_sample_counts(const char *name, const struct pcol_batch *b,
     uint32_t i;
 
     if (b->n_resources != 1 || b->resources[0].n_scopes != 1) {
-        fail_msg("%s: %u resources, %u scopes in the first, want one of each", name,
-                 b->n_resources, b->n_resources ? b->resources[0].n_scopes : 0);
+        fail_msg("%s: %u resources, %u scopes in the first, want one of each", name, b->n_resources,
+                 b->n_resources ? b->resources[0].n_scopes : 0);
     }
     s = &b->resources[0].scopes[0];
     if (s->n_profiles != orig->n_sample_type) {
@@ -239,8 +239,8 @@ static void otlp_via_pprof(void **state)
     back = decode_pprof(name, pprof.p, pprof.len);
     pcol_buf_free(&pprof);
     if (!tu_batch_equal_opts(orig, back, &opts, why, sizeof(why))) {
-        fail_msg("%s: OTLP -> pprof -> OTLP changed the data (A = original, B = result): %s",
-                 name, why);
+        fail_msg("%s: OTLP -> pprof -> OTLP changed the data (A = original, B = result): %s", name,
+                 why);
     }
     pcol_batch_release(back);
     pcol_batch_release(orig);
@@ -485,12 +485,12 @@ static void cmp_detects_bad_location_id(void **state)
 
 /* What varies between the hand-built batches below. */
 struct tiny {
-    int pad_strings;     /* strings interned first, so indexes differ */
-    bool reverse;        /* add the samples in the other order */
-    bool int_service;    /* service.name as int 1 instead of string "1" */
-    uint8_t span_last;   /* last byte of the span id */
-    const char *thread;  /* value of the thread.name sample attribute */
-    bool order_attr;     /* add a pprof.scope.sample_type_order scope attribute */
+    int pad_strings;    /* strings interned first, so indexes differ */
+    bool reverse;       /* add the samples in the other order */
+    bool int_service;   /* service.name as int 1 instead of string "1" */
+    uint8_t span_last;  /* last byte of the span id */
+    const char *thread; /* value of the thread.name sample attribute */
+    bool order_attr;    /* add a pprof.scope.sample_type_order scope attribute */
 };
 
 static int32_t tiny_location(struct pcol_batch *b, const char *fn, int64_t line, uint64_t addr)
@@ -642,9 +642,12 @@ static void batch_cmp_ignores_scope_keys(void **state)
 /* ---- test list ----------------------------------------------------------- */
 
 /* A case per corpus file: cmocka prints the name, so it names the file. */
-#define CASE(fn, file) {#fn "(" file ")", fn, NULL, NULL, (void *)(file)}
-#define PPROF(file) CASE(pprof_via_otlp, file), CASE(pprof_via_otlp_json, file), \
-    CASE(pprof_via_model, file)
+#define CASE(fn, file)                                                                             \
+    {                                                                                              \
+#fn "(" file ")", fn, NULL, NULL, (void *)(file)                                           \
+    }
+#define PPROF(file)                                                                                \
+    CASE(pprof_via_otlp, file), CASE(pprof_via_otlp_json, file), CASE(pprof_via_model, file)
 
 int main(void)
 {

@@ -162,7 +162,7 @@ struct end {
     struct pcol_buf out; /* ciphertext it sent, not yet delivered */
     struct pcol_buf in;  /* plaintext it read */
     struct pcol_err err;
-    int rc;              /* its first error */
+    int rc; /* its first error */
 };
 
 struct pair {
@@ -309,8 +309,7 @@ static void test_handshake_and_data(void **state)
     pcol_tls_ctx_unref(sctx);
 }
 
-static void check_alpn(const char *const *srv_list, const char *const *cli_list,
-                       const char *want)
+static void check_alpn(const char *const *srv_list, const char *const *cli_list, const char *want)
 {
     struct pcol_tls_ctx *sctx = server_ctx("server", NULL, PCOL_TLS_1_2, srv_list);
     struct pcol_tls_ctx *cctx = client_ctx("ca1", NULL, cli_list);
@@ -501,9 +500,9 @@ static void test_not_tls(void **state)
 
 static void install(const char *from)
 {
-    assert_int_equal(sh("cp %s/%s.crt %s/live.crt && cp %s/%s.key %s/live.key", dir, from, dir,
-                        dir, from, dir),
-                     0);
+    assert_int_equal(
+        sh("cp %s/%s.crt %s/live.crt && cp %s/%s.key %s/live.key", dir, from, dir, dir, from, dir),
+        0);
 }
 
 static void test_reload(void **state)
@@ -585,12 +584,9 @@ static void test_load_errors(void **state)
 
     PCOL_UNUSED(state);
     snprintf(missing, sizeof(missing), "%s/missing.crt", dir);
-    check_server_error(missing, file("server.key"), NULL,
-                       "missing.crt: No such file or directory");
-    check_server_error(file("garbage.pem"), file("server.key"), NULL,
-                       "cannot load cert_file");
-    check_server_error(file("server.crt"), file("server2.key"), NULL,
-                       "cannot load key_file");
+    check_server_error(missing, file("server.key"), NULL, "missing.crt: No such file or directory");
+    check_server_error(file("garbage.pem"), file("server.key"), NULL, "cannot load cert_file");
+    check_server_error(file("server.crt"), file("server2.key"), NULL, "cannot load key_file");
     check_server_error(file("server.crt"), file("encrypted.key"), NULL, "encrypted.key");
     check_server_error(file("server.crt"), file("server.key"), file("garbage.pem"),
                        "cannot load client_ca_file");
@@ -664,15 +660,15 @@ struct srv_fx {
     struct pcol_buf logs; /* "level message" lines, loop thread only */
     atomic_int handled;
     bool timed_out;
-    char failure[256];    /* first failed check of the client thread */
-    int idle_fd;          /* a connection left open across the server's close */
+    char failure[256]; /* first failed check of the client thread */
+    int idle_fd;       /* a connection left open across the server's close */
 };
 
-#define CLIENT_CHECK(fx, cond)                                                                 \
-    do {                                                                                       \
-        if (!(cond) && !(fx)->failure[0]) {                                                    \
-            snprintf((fx)->failure, sizeof((fx)->failure), "line %d: %s", __LINE__, #cond);    \
-        }                                                                                      \
+#define CLIENT_CHECK(fx, cond)                                                                     \
+    do {                                                                                           \
+        if (!(cond) && !(fx)->failure[0]) {                                                        \
+            snprintf((fx)->failure, sizeof((fx)->failure), "line %d: %s", __LINE__, #cond);        \
+        }                                                                                          \
     } while (0)
 
 static void fx_log(void *data, enum pcol_http_log_level level, const char *msg)
@@ -823,8 +819,8 @@ static void client_requests(struct srv_fx *fx, SSL_CTX *ctx)
         CLIENT_CHECK(fx, resp.len > body &&
                              memcmp(resp.p + resp.len - body, req.p + req.len - body, body) == 0);
     }
-    CLIENT_CHECK(fx, SSL_write(ssl, pipelined, sizeof(pipelined) - 1) ==
-                         (int)sizeof(pipelined) - 1);
+    CLIENT_CHECK(fx,
+                 SSL_write(ssl, pipelined, sizeof(pipelined) - 1) == (int)sizeof(pipelined) - 1);
     CLIENT_CHECK(fx, read_response(ssl, &resp) == 200);
     CLIENT_CHECK(fx, read_response(ssl, &resp) == 200);
     client_close(ssl, fd);
@@ -884,8 +880,7 @@ static void *client_main(void *arg)
 }
 
 /* How many lines of `logs` have `level` and hold `text`. */
-static int count_logs(const struct pcol_buf *logs, enum pcol_http_log_level level,
-                      const char *text)
+static int count_logs(const struct pcol_buf *logs, enum pcol_http_log_level level, const char *text)
 {
     char prefix[8];
     const char *line = (const char *)logs->p, *eol;

@@ -27,9 +27,9 @@ const char *tu_corpus_path(const char *name);
  * `text`; prints every message when it does not. */
 bool tu_has_diag(const struct pcol_diag *d, enum pcol_diag_severity sev, uint32_t line,
                  uint32_t col, const char *text);
-#define ASSERT_ERROR(d, line, col, text) \
+#define ASSERT_ERROR(d, line, col, text)                                                           \
     assert_true(tu_has_diag((d), PCOL_DIAG_ERROR, (line), (col), (text)))
-#define ASSERT_WARNING(d, line, col, text) \
+#define ASSERT_WARNING(d, line, col, text)                                                         \
     assert_true(tu_has_diag((d), PCOL_DIAG_WARNING, (line), (col), (text)))
 
 #endif
