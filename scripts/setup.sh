@@ -7,7 +7,7 @@ PKGS="build-essential cmake pkg-config git ca-certificates
 libuv1-dev libnghttp2-dev libprotobuf-c-dev protobuf-c-compiler libssl-dev libyaml-dev
 zlib1g-dev libdeflate-dev libzstd-dev node-llhttp
 libcmocka-dev golang-go golang-github-google-pprof-dev
-python3 python3-grpcio curl nghttp2-client nghttp2-server openssl zstd"
+python3 python3-grpcio curl nghttp2-client nghttp2-server openssl zstd clang-format"
 
 missing=""
 for p in $PKGS; do
