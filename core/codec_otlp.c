@@ -13,13 +13,14 @@
  * walk descends only into message types that can nest without a bound
  * (AnyValue and what leads to it), which bounds protobuf-c's recursion; the
  * samples and dictionary entries are walked only when protobuf-c fails, to
- * say what is wrong.
+ * say what is wrong. A fresh batch first gets the direct decoder of
+ * codec_otlp_fast.c, which skips all of this for the common shape.
  *
  * Ownership: the decoder borrows the input and appends to a caller-owned
  * batch; the encoder borrows the batch and appends to a caller-owned buffer.
  */
 #include "codec_otlp.h"
-#include "codec_otlp_internal.h"
+#include "codec_otlp_decode_internal.h"
 
 #include <pthread.h>
 
@@ -258,7 +259,8 @@ static int wire_check(const ProtobufCMessageDescriptor *d, const uint8_t *p, siz
     return 0;
 }
 
-int pcol_otlp_decode(struct pcol_batch *b, const uint8_t *buf, size_t len, struct pcol_err *err)
+int pcol__otlp_decode_general(struct pcol_batch *b, const uint8_t *buf, size_t len,
+                              struct pcol_err *err)
 {
     ProtobufCAllocator al = PCOL_PB_ALLOCATOR(b->arena);
     pcol_pb_export_request *req = NULL;
@@ -282,6 +284,17 @@ int pcol_otlp_decode(struct pcol_batch *b, const uint8_t *buf, size_t len, struc
                             "ExportProfilesServiceRequest (malformed value)");
     }
     return pcol__otlp_from_pb(b, req, true, err);
+}
+
+/* A request into a batch whose dictionary is fresh first tries the direct
+ * wire decoder (codec_otlp_fast.c), which leaves anything unusual or wrong
+ * to the protobuf-c path above, so errors read the same either way. */
+int pcol_otlp_decode(struct pcol_batch *b, const uint8_t *buf, size_t len, struct pcol_err *err)
+{
+    if (pcol__otlp_fast_decode(b, buf, len, err) == 0) {
+        return 0;
+    }
+    return pcol__otlp_decode_general(b, buf, len, err);
 }
 
 void pcol_otlp_encode(const struct pcol_batch *b, struct pcol_buf *out)

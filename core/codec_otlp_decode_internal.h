@@ -65,6 +65,22 @@ int pcol__otlp_attr_list(struct dec *st, const int32_t *v, size_t n);
 /* Maps every dictionary table of the request into the batch. */
 int pcol__otlp_dict_from_pb(struct dec *st, const PB_P(ProfilesDictionary) * d);
 
+/* ---- defined in codec_otlp.c -------------------------------------------- */
+
+/* pcol_otlp_decode without the fast path (tests compare the two). */
+int pcol__otlp_decode_general(struct pcol_batch *b, const uint8_t *buf, size_t len,
+                              struct pcol_err *err);
+
+/* ---- defined in codec_otlp_fast.c -------------------------------------- */
+
+/* Decodes the common shape of a request straight from the wire into a batch
+ * whose dictionary holds only its zero entries, building the model the
+ * general path would. Returns 0, or PCOL_ENOTSUP (batch left as it was) for
+ * anything it does not take, including every malformed input: the general
+ * path then decodes it and reports what is wrong. `err` is not written. */
+int pcol__otlp_fast_decode(struct pcol_batch *b, const uint8_t *buf, size_t len,
+                           struct pcol_err *err);
+
 /* ---- small helpers both halves use --------------------------------------- */
 
 static inline void at(struct dec *st, unsigned level, const char *name, long idx)
