@@ -86,21 +86,6 @@ equal() {
     fi
 }
 
-# samples FILE...: the number of samples `go tool pprof -raw` shows, summed
-# over the files (OTLP that cannot share one pprof converts to several).
-samples() {
-    total=0
-    for f in "$@"; do
-        n=$(go tool pprof -raw "$f" 2>/dev/null | awk '
-            /^Samples:/ { on = 1; getline; next }
-            /^Locations/ { on = 0 }
-            on && /^ *-?[0-9]+( +-?[0-9]+)*:/ { n++ }
-            END { print n + 0 }') || return 1
-        total=$((total + n))
-    done
-    echo "$total"
-}
-
 # to_pprof IN: converts IN back to pprof and prints its sample count.
 to_pprof() {
     rm -f "$T"/back*.pb.gz

@@ -100,7 +100,8 @@ raw() {
     go tool pprof -raw "$1" >"$2" 2>"$2.err"
 }
 
-samples() {
+# norm_samples NORMALISED: the sample lines of a normalised -raw listing.
+norm_samples() {
     grep -c '^S ' "$1" || true
 }
 
@@ -125,10 +126,10 @@ check() {
     else
         bad "$name: sample types '$got_type', expected '$want_type'"
     fi
-    if [ "$(samples "$3")" -eq "$(samples "$T/ours.norm")" ]; then
+    if [ "$(norm_samples "$3")" -eq "$(norm_samples "$T/ours.norm")" ]; then
         ok
     else
-        bad "$name: $(samples "$T/ours.norm") samples, expected $(samples "$3")"
+        bad "$name: $(norm_samples "$T/ours.norm") samples, expected $(norm_samples "$3")"
     fi
     if diff "$3" "$T/ours.norm" >"$T/diff"; then
         ok

@@ -87,3 +87,18 @@ stop_profcol() {
     PCOL_EXIT=0
     wait "$PCOL_PID" || PCOL_EXIT=$?
 }
+
+# samples FILE...: the number of samples `go tool pprof -raw` shows, summed
+# over the files (OTLP that cannot share one pprof converts to several).
+samples() {
+    total=0
+    for f in "$@"; do
+        n=$(go tool pprof -raw "$f" 2>/dev/null | awk '
+            /^Samples:/ { on = 1; getline; next }
+            /^Locations/ { on = 0 }
+            on && /^ *-?[0-9]+( +-?[0-9]+)*:/ { n++ }
+            END { print n + 0 }') || return 1
+        total=$((total + n))
+    done
+    echo "$total"
+}

@@ -63,20 +63,6 @@ check() {
     fi
 }
 
-# samples FILE...: the samples `go tool pprof -raw` shows, summed.
-samples() {
-    total=0
-    for f in "$@"; do
-        n=$(go tool pprof -raw "$f" 2>/dev/null | awk '
-            /^Samples:/ { on = 1; getline; next }
-            /^Locations/ { on = 0 }
-            on && /^ *-?[0-9]+( +-?[0-9]+)*:/ { n++ }
-            END { print n + 0 }') || return 1
-        total=$((total + n))
-    done
-    echo "$total"
-}
-
 # received DIR: the samples of every request saved in DIR, converted back.
 received() {
     total=0
