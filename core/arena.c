@@ -291,6 +291,24 @@ void pcol_arena_on_destroy(struct pcol_arena *a, void (*fn)(void *), void *arg)
     a->cleanups = cl;
 }
 
+void *pcol_arena_next_cleanup(const struct pcol_arena *a, void (*fn)(void *), const void *after)
+{
+    const struct pcol_arena_cleanup *cl = a->cleanups;
+
+    if (after) {
+        while (cl && cl->arg != after) {
+            cl = cl->next;
+        }
+        cl = cl ? cl->next : NULL;
+    }
+    for (; cl; cl = cl->next) {
+        if (cl->fn == fn) {
+            return cl->arg;
+        }
+    }
+    return NULL;
+}
+
 void *pcol__arena_pb_alloc(void *ctx, size_t n)
 {
     return pcol_arena_alloc(ctx, n);

@@ -63,6 +63,10 @@ char *pcol_arena_sprintf(struct pcol_arena *a, const char *fmt, ...)
 
 /* Calls fn(arg) when the arena is destroyed. */
 void pcol_arena_on_destroy(struct pcol_arena *a, void (*fn)(void *), void *arg);
+/* The argument of the next cleanup registered with `fn`, newest first,
+ * after the one whose argument is `after` (NULL: from the start); NULL when
+ * there is none. Lets an owner find the record it tied to an arena. */
+void *pcol_arena_next_cleanup(const struct pcol_arena *a, void (*fn)(void *), const void *after);
 
 /* Bytes the arena has taken from the system (for memory budgets). */
 static inline size_t pcol_arena_bytes(const struct pcol_arena *a)

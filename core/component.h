@@ -5,7 +5,8 @@
  * from core/ (an external plugin built against these two headers keeps
  * working as long as PCOL_ABI_VERSION matches).
  *
- * Components may also use option.h (their option tables) and config.h (the
+ * Components may also use option.h (their option tables), pattern.h
+ * (regular expressions), attrs.h (attribute lookup) and config.h (the
  * diagnostics their validate hook reports to); nothing else.
  *
  * A component is one `const struct pcol_component_def`. The core creates one
@@ -30,6 +31,7 @@
 #ifndef PCOL_COMPONENT_H
 #define PCOL_COMPONENT_H
 
+#include "attrs.h"
 #include "buf.h"
 #include "config.h"
 #include "option.h"
@@ -144,8 +146,27 @@ void pcol_receiver_finished(struct pcol_instance *rcv, bool failed);
 
 /* ---- processors ------------------------------------------------------------ */
 
-/* Sends a held batch on down the pipeline (after this processor). Takes `b`. */
+/* Sends a held batch on down the pipeline (after this processor). Takes `b`.
+ * A processor that replaces a batch (a compacted or rebuilt copy) returns
+ * PCOL_HOLD from process(), emits the new batch and releases the old one. */
 void pcol_emit(struct pcol_instance *proc, struct pcol_batch *b);
+
+/* Counts `profiles` this processor removed from batches it passed on (or
+ * whole batches it dropped on purpose), by `reason` (metric
+ * profcol_processor_dropped_profiles_total{reason}); the first drop per
+ * reason is logged once. A processor that returns PCOL_DROP is counted by the
+ * core under reason "batch" instead. */
+void pcol_processor_dropped(struct pcol_instance *proc, const char *reason, uint64_t profiles);
+
+/* A processor holding and growing a batch of its own (an aggregation
+ * window) calls this after each growth, so the bytes it holds count against
+ * the pipeline's memory budget; the first call charges `b`, later ones add
+ * what it grew by. The charge ends when `b` dies. */
+void pcol_processor_charge(struct pcol_instance *proc, struct pcol_batch *b);
+
+/* Whether the pipeline's budget has room for `bytes` more (a processor that
+ * holds data flushes early instead of filling the budget). */
+bool pcol_processor_has_room(struct pcol_instance *proc, size_t bytes);
 
 /* ---- exporters ------------------------------------------------------------- */
 

@@ -26,6 +26,8 @@ union opt_value {
     struct pcol_str_list sl;
     struct pcol_str_map sm;
     struct pcol_section_list sec;
+    const struct pcol_regex *re;
+    struct pcol_regex_list rl;
 };
 
 struct apply {
@@ -59,11 +61,13 @@ static const struct {
     [PCOL_OPT_STRING_MAP] = {"string map", "a mapping of strings", PCOL_NODE_MAPPING},
     [PCOL_OPT_SECTION] = {"section", "a mapping", PCOL_NODE_MAPPING},
     [PCOL_OPT_SECTION_LIST] = {"section list", "a sequence of mappings", PCOL_NODE_SEQUENCE},
+    [PCOL_OPT_REGEX] = {"regex", "a regular expression", PCOL_NODE_SCALAR},
+    [PCOL_OPT_REGEX_LIST] = {"regex list", "a sequence of regular expressions", PCOL_NODE_SEQUENCE},
 };
 
 static bool valid_type(enum pcol_opt_type t)
 {
-    return t >= PCOL_OPT_BOOL && t <= PCOL_OPT_SECTION_LIST;
+    return t >= PCOL_OPT_BOOL && t <= PCOL_OPT_REGEX_LIST;
 }
 
 const char *pcol__opt_type_name(enum pcol_opt_type t)
@@ -138,6 +142,12 @@ static bool parse_scalar(struct apply *ap, const struct pcol_option *row,
     case PCOL_OPT_DURATION: ok = pcol__opt_parse_duration(s, &v->i, why); break;
     case PCOL_OPT_SIZE: ok = pcol__opt_parse_size(s, &v->u, why); break;
     case PCOL_OPT_ENDPOINT: ok = pcol__opt_parse_endpoint(s, ap->arena, &v->ep, why); break;
+    case PCOL_OPT_REGEX: {
+        struct pcol_regex *re = pcol_arena_calloc(ap->arena, sizeof(*re));
+        ok = pcol_regex_compile(re, s, ap->arena, why, sizeof(why)) == 0;
+        v->re = ok ? re : NULL;
+        break;
+    }
     default:
         ok = false;
         snprintf(why, sizeof(why), "not a scalar option");
@@ -179,6 +189,7 @@ static uint64_t measure(const struct pcol_option *row, const union opt_value *v)
     case PCOL_OPT_STRING: return v->s ? strlen(v->s) : 0;
     case PCOL_OPT_STRING_LIST: return v->sl.n;
     case PCOL_OPT_STRING_MAP: return v->sm.n;
+    case PCOL_OPT_REGEX_LIST: return v->rl.n;
     default: return v->sec.n;
     }
 }
@@ -243,6 +254,33 @@ static bool parse_string_list(struct apply *ap, const struct pcol_option *row,
     items[node->count] = NULL;
     v->sl.v = items;
     v->sl.n = node->count;
+    return ok;
+}
+
+static bool parse_regex_list(struct apply *ap, const struct pcol_option *row,
+                             const struct pcol_cfg_node *node, union opt_value *v, const char *path)
+{
+    struct pcol_regex *items = pcol_arena_calloc(ap->arena, (node->count + 1) * sizeof(*items));
+    char ipath[PATH_MAX_LEN], why[WHY_MAX];
+    bool ok = true;
+    size_t i, n = 0;
+
+    for (i = 0; i < node->count; i++) {
+        const struct pcol_cfg_node *item = node->items[i];
+
+        snprintf(ipath, sizeof(ipath), "%s[%zu]", path, i);
+        if (item->kind != PCOL_NODE_SCALAR || item->is_null || strlen(item->text) != item->len) {
+            value_error(ap, row, item, ipath, "expected a regular expression");
+            ok = false;
+        } else if (pcol_regex_compile(&items[n], item->text, ap->arena, why, sizeof(why)) != 0) {
+            value_error(ap, row, item, ipath, "%s", why);
+            ok = false;
+        } else {
+            n++;
+        }
+    }
+    v->rl.v = items;
+    v->rl.n = n;
     return ok;
 }
 
@@ -312,6 +350,7 @@ static bool parse_value(struct apply *ap, const struct pcol_option *row,
     switch (row->type) {
     case PCOL_OPT_STRING_LIST: ok = parse_string_list(ap, row, node, v, path); break;
     case PCOL_OPT_STRING_MAP: ok = parse_string_map(ap, row, node, v, path); break;
+    case PCOL_OPT_REGEX_LIST: ok = parse_regex_list(ap, row, node, v, path); break;
     case PCOL_OPT_SECTION_LIST: parse_section_list(ap, row, node, v, path); break;
     default: ok = parse_scalar(ap, row, node, v, path); break;
     }
@@ -335,6 +374,8 @@ static void store(const struct pcol_option *row, void *ctx, const union opt_valu
     case PCOL_OPT_STRING_LIST: *(struct pcol_str_list *)f = v->sl; break;
     case PCOL_OPT_STRING_MAP: *(struct pcol_str_map *)f = v->sm; break;
     case PCOL_OPT_SECTION_LIST: *(struct pcol_section_list *)f = v->sec; break;
+    case PCOL_OPT_REGEX: *(const struct pcol_regex **)f = v->re; break;
+    case PCOL_OPT_REGEX_LIST: *(struct pcol_regex_list *)f = v->rl; break;
     case PCOL_OPT_SECTION: break;
     }
 }

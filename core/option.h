@@ -29,6 +29,9 @@
  *   SECTION_LIST struct pcol_section_list: `n`  sequence of mappings
  *               structs of `elem_size` bytes,
  *               each parsed with `sub`
+ *   REGEX       const struct pcol_regex *       a regular expression (pattern.h),
+ *               (NULL if unset)                 compiled when the config loads
+ *   REGEX_LIST  struct pcol_regex_list          sequence of regular expressions
  *
  * `def`, `min` and `max` are YAML text parsed by the same parser as user
  * values, so "10s" bounds a DURATION and "4MiB" a SIZE. For STRING they bound
@@ -43,6 +46,7 @@
 #define PCOL_OPTION_H
 
 #include "common.h"
+#include "pattern.h"
 
 #include <stdio.h>
 
@@ -65,6 +69,8 @@ enum pcol_opt_type {
     PCOL_OPT_STRING_MAP,
     PCOL_OPT_SECTION,
     PCOL_OPT_SECTION_LIST,
+    PCOL_OPT_REGEX,
+    PCOL_OPT_REGEX_LIST,
 };
 
 enum {

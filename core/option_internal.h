@@ -37,7 +37,7 @@ const char *pcol__opt_type_name(enum pcol_opt_type t);
 static inline bool bounds_count(enum pcol_opt_type t)
 {
     return t == PCOL_OPT_STRING || t == PCOL_OPT_STRING_LIST || t == PCOL_OPT_STRING_MAP ||
-           t == PCOL_OPT_SECTION_LIST;
+           t == PCOL_OPT_SECTION_LIST || t == PCOL_OPT_REGEX_LIST;
 }
 
 static inline void join_path(char *out, const char *prefix, const char *name)

@@ -84,6 +84,52 @@ static void charge(struct pcol_pipeline *p, struct pcol_batch *b)
     pcol_arena_on_destroy(b->arena, charge_release, c);
 }
 
+void pcol_processor_charge(struct pcol_instance *proc, struct pcol_batch *b)
+{
+    struct pcol__budget *bg = proc->pipe->budget;
+    struct charge *c = NULL;
+    uint64_t now;
+
+    if (!(b->charged & (1ull << (proc->pipe->index & 63)))) {
+        charge(proc->pipe, b);
+        return;
+    }
+    while ((c = pcol_arena_next_cleanup(b->arena, charge_release, c)) && c->budget != bg) {
+    }
+    now = pcol_batch_bytes(b);
+    if (c && now > c->bytes) {
+        bg->in_flight += now - c->bytes;
+        c->bytes = now;
+        *bg->m_in_flight = (int64_t)bg->in_flight;
+    }
+}
+
+bool pcol_processor_has_room(struct pcol_instance *proc, size_t bytes)
+{
+    const struct pcol__budget *bg = proc->pipe->budget;
+
+    return !bg->limit || bg->in_flight + bytes <= bg->limit;
+}
+
+void pcol_processor_dropped(struct pcol_instance *proc, const char *reason, uint64_t profiles)
+{
+    char labels[256];
+    uint64_t *c;
+
+    if (!profiles) {
+        return;
+    }
+    snprintf(labels, sizeof(labels), "processor=\"%s\",pipeline=\"%s\",reason=\"%s\"", proc->id,
+             proc->pipe->id, reason);
+    c = pcol_metric_counter("profcol_processor_dropped_profiles_total",
+                            "Profiles a processor dropped, by reason.", labels);
+    if (*c == 0) {
+        pcol_log(proc, PCOL_LOG_INFO, "dropping profiles (%s); further ones are only counted",
+                 reason);
+    }
+    *c += profiles;
+}
+
 /* ---- instance API (component.h) ------------------------------------------------ */
 
 void *pcol_ctx(struct pcol_instance *inst)
@@ -131,8 +177,12 @@ void pcol__instance_metrics(struct pcol_instance *inst)
     case PCOL_PROCESSOR:
         snprintf(labels, sizeof(labels), "processor=\"%s\",pipeline=\"%s\"", inst->id,
                  inst->pipe->id);
+        /* Whole batches a processor refused or dropped; processors that drop
+         * single profiles count them by their own reasons (pcol_processor_dropped). */
+        snprintf(labels, sizeof(labels), "processor=\"%s\",pipeline=\"%s\",reason=\"batch\"",
+                 inst->id, inst->pipe->id);
         inst->m_dropped = pcol_metric_counter("profcol_processor_dropped_profiles_total",
-                                              "Profiles a processor dropped.", labels);
+                                              "Profiles a processor dropped, by reason.", labels);
         break;
     case PCOL_EXPORTER:
         snprintf(labels, sizeof(labels), "exporter=\"%s\"", inst->id);

@@ -237,11 +237,45 @@ struct pcol_batch *pcol_batch_create(size_t arena_hint);
 struct pcol_batch *pcol_batch_ref(struct pcol_batch *b);
 /* Drops one reference; the last one destroys the batch and its arena. NULL ok. */
 void pcol_batch_release(struct pcol_batch *b);
-/* Deep copy into a new batch with its own arena (borrows `src`). */
+/* Deep copy into a new batch with its own arena (borrows `src`). Only the
+ * dictionary entries something refers to are copied, so a clone is also a
+ * compaction (after a processor removed samples, names or profiles). */
 struct pcol_batch *pcol_batch_clone(const struct pcol_batch *src);
-/* Appends everything of `src` (borrowed) to `dst`, re-interning every
- * dictionary entry into dst's dictionary. Linear in the size of `src`. */
+/* Appends everything of `src` (borrowed) to `dst`, interning the dictionary
+ * entries it refers to into dst's dictionary. Linear in the size of `src`. */
 void pcol_batch_merge(struct pcol_batch *dst, const struct pcol_batch *src);
+
+/* ---- dictionary maps (profile_map.c) -------------------------------------
+ *
+ * A map copies parts of `src` into `dst` one piece at a time: each
+ * pcol_map_* returns the dst index of a src entry, interning it (and what it
+ * refers to) into dst on first use. Everything new lives in dst's arena.
+ * `src` is borrowed and must not change while the map lives. */
+struct pcol_dict_map;
+
+struct pcol_dict_map *pcol_dict_map_create(struct pcol_batch *dst, const struct pcol_batch *src);
+void pcol_dict_map_free(struct pcol_dict_map *m);
+
+int32_t pcol_map_str(struct pcol_dict_map *m, int32_t i);
+int32_t pcol_map_attr(struct pcol_dict_map *m, int32_t i);
+int32_t pcol_map_link(struct pcol_dict_map *m, int32_t i);
+int32_t pcol_map_stack(struct pcol_dict_map *m, int32_t i);
+struct pcol_ilist pcol_map_attrs(struct pcol_dict_map *m, struct pcol_ilist l);
+struct pcol_kv *pcol_map_kvs(struct pcol_dict_map *m, const struct pcol_kv *kv, uint32_t n);
+void pcol_map_value(struct pcol_dict_map *m, struct pcol_value *out, const struct pcol_value *in);
+/* Fills `*out` with a copy of sample `in` (values and timestamps copied). */
+void pcol_map_sample(struct pcol_dict_map *m, struct pcol_sample *out,
+                     const struct pcol_sample *in);
+
+/* Append to dst a resource / scope carrying the source's attributes and
+ * header fields but no children, and a profile with (or without) its
+ * samples. */
+struct pcol_resource *pcol_map_add_resource(struct pcol_dict_map *m,
+                                            const struct pcol_resource *sr);
+struct pcol_scope *pcol_map_add_scope(struct pcol_dict_map *m, struct pcol_resource *dr,
+                                      const struct pcol_scope *ss);
+struct pcol_profile *pcol_map_add_profile(struct pcol_dict_map *m, struct pcol_scope *ds,
+                                          const struct pcol_profile *sp, bool with_samples);
 
 /* Bytes the batch holds (its arena), for memory budgets. */
 static inline size_t pcol_batch_bytes(const struct pcol_batch *b)

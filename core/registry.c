@@ -9,6 +9,10 @@
 extern const struct pcol_component_def pcol_receiver_pprof;
 extern const struct pcol_component_def pcol_receiver_file;
 extern const struct pcol_component_def pcol_receiver_otlp;
+extern const struct pcol_component_def pcol_processor_resource;
+extern const struct pcol_component_def pcol_processor_sampling;
+extern const struct pcol_component_def pcol_processor_aggregation;
+extern const struct pcol_component_def pcol_processor_symbolstrip;
 extern const struct pcol_component_def pcol_exporter_file;
 extern const struct pcol_component_def pcol_exporter_otlp;
 extern const struct pcol_component_def pcol_exporter_otlp_grpc;
@@ -16,8 +20,10 @@ extern const struct pcol_component_def pcol_exporter_otlp_http;
 extern const struct pcol_component_def pcol_exporter_nop;
 
 static const struct pcol_component_def *const builtins[] = {
-    &pcol_receiver_pprof, &pcol_receiver_file,      &pcol_receiver_otlp,      &pcol_exporter_file,
-    &pcol_exporter_otlp,  &pcol_exporter_otlp_grpc, &pcol_exporter_otlp_http, &pcol_exporter_nop,
+    &pcol_receiver_pprof,        &pcol_receiver_file,      &pcol_receiver_otlp,
+    &pcol_processor_resource,    &pcol_processor_sampling, &pcol_processor_aggregation,
+    &pcol_processor_symbolstrip, &pcol_exporter_file,      &pcol_exporter_otlp,
+    &pcol_exporter_otlp_grpc,    &pcol_exporter_otlp_http, &pcol_exporter_nop,
 };
 
 struct plugin {
