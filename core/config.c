@@ -195,6 +195,7 @@ static struct pcol_cfg_node *convert_scalar(struct loader *ld, const yaml_node_t
     size_t len = yn->data.scalar.length;
 
     n->is_null = yn->data.scalar.style == YAML_PLAIN_SCALAR_STYLE && is_null_word(s, len);
+    n->quoted = yn->data.scalar.style != YAML_PLAIN_SCALAR_STYLE;
     if (expand && ld->expand && memchr(s, '$', len)) {
         expand_scalar(ld, n, s, len);
     } else {

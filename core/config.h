@@ -107,6 +107,7 @@ struct pcol_cfg_node {
     const char *text;
     size_t len;
     bool is_null;
+    bool quoted; /* written in quotes or as a block scalar: a string, never a number */
     /* SEQUENCE: `items`; MAPPING: `pairs` (in file order, keys unique). */
     size_t count;
     const struct pcol_cfg_node *const *items;

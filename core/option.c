@@ -28,6 +28,7 @@ union opt_value {
     struct pcol_section_list sec;
     const struct pcol_regex *re;
     struct pcol_regex_list rl;
+    struct pcol_scalar sc;
 };
 
 struct apply {
@@ -67,7 +68,7 @@ static const struct {
 
 static bool valid_type(enum pcol_opt_type t)
 {
-    return t >= PCOL_OPT_BOOL && t <= PCOL_OPT_REGEX_LIST;
+    return t >= PCOL_OPT_BOOL && t <= PCOL_OPT_SCALAR;
 }
 
 const char *pcol__opt_type_name(enum pcol_opt_type t)
@@ -138,6 +139,10 @@ static bool parse_scalar(struct apply *ap, const struct pcol_option *row,
     case PCOL_OPT_UINT: ok = pcol__opt_parse_uint(s, &v->u, why); break;
     case PCOL_OPT_DOUBLE: ok = pcol__opt_parse_double(s, &v->f, why); break;
     case PCOL_OPT_STRING: v->s = pcol_arena_strndup(ap->arena, s, node->len); break;
+    case PCOL_OPT_SCALAR:
+        v->sc.text = pcol_arena_strndup(ap->arena, s, node->len);
+        v->sc.quoted = node->quoted;
+        break;
     case PCOL_OPT_ENUM: ok = parse_enum(row, s, &v->e, why); break;
     case PCOL_OPT_DURATION: ok = pcol__opt_parse_duration(s, &v->i, why); break;
     case PCOL_OPT_SIZE: ok = pcol__opt_parse_size(s, &v->u, why); break;
@@ -376,6 +381,7 @@ static void store(const struct pcol_option *row, void *ctx, const union opt_valu
     case PCOL_OPT_SECTION_LIST: *(struct pcol_section_list *)f = v->sec; break;
     case PCOL_OPT_REGEX: *(const struct pcol_regex **)f = v->re; break;
     case PCOL_OPT_REGEX_LIST: *(struct pcol_regex_list *)f = v->rl; break;
+    case PCOL_OPT_SCALAR: *(struct pcol_scalar *)f = v->sc; break;
     case PCOL_OPT_SECTION: break;
     }
 }

@@ -32,6 +32,9 @@
  *   REGEX       const struct pcol_regex *       a regular expression (pattern.h),
  *               (NULL if unset)                 compiled when the config loads
  *   REGEX_LIST  struct pcol_regex_list          sequence of regular expressions
+ *   SCALAR      struct pcol_scalar: the text    any scalar, typed by the
+ *               and whether it was quoted       component (attribute values:
+ *                                               42 is an int, "42" a string)
  *
  * `def`, `min` and `max` are YAML text parsed by the same parser as user
  * values, so "10s" bounds a DURATION and "4MiB" a SIZE. For STRING they bound
@@ -71,6 +74,7 @@ enum pcol_opt_type {
     PCOL_OPT_SECTION_LIST,
     PCOL_OPT_REGEX,
     PCOL_OPT_REGEX_LIST,
+    PCOL_OPT_SCALAR,
 };
 
 enum {
@@ -117,6 +121,11 @@ struct pcol_str_pair {
 struct pcol_str_map {
     const struct pcol_str_pair *v;
     size_t n;
+};
+
+struct pcol_scalar {
+    const char *text; /* NULL if unset */
+    bool quoted;
 };
 
 struct pcol_section_list {
