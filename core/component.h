@@ -172,6 +172,10 @@ bool pcol_processor_has_room(struct pcol_instance *proc, size_t bytes);
 
 /* The encoded payload of an export attempt (borrowed until done). */
 const struct pcol_buf *pcol_export_payload(const struct pcol_export *exp);
+/* A counter the exporter may keep across the attempts of one export (0 on
+ * the first): an exporter whose payload becomes several requests records
+ * how many were accepted, so a retry sends only the rest. */
+uint32_t *pcol_export_progress(struct pcol_export *exp);
 /* The exporter's `timeout` in milliseconds (0: none). send() must end the
  * attempt within it: network exporters give it to their client and report
  * PCOL_EXPORT_RETRYABLE when it passes. */

@@ -58,6 +58,7 @@ struct pcol_export {
     uint64_t units[N_SIZERS]; /* of the sources, held against the capacity */
     uint64_t first_attempt_ms;
     uint32_t attempts;
+    uint32_t progress; /* the exporter's own, kept across retries */
     enum export_state state;
     int encode_rc;
     bool timer_open;
@@ -529,6 +530,11 @@ static uint64_t backoff_ms(const struct pcol_export_settings *cfg, uint32_t atte
 const struct pcol_buf *pcol_export_payload(const struct pcol_export *exp)
 {
     return &exp->payload;
+}
+
+uint32_t *pcol_export_progress(struct pcol_export *exp)
+{
+    return &exp->progress;
 }
 
 void pcol_export_rejected(struct pcol_export *exp, uint64_t profiles)

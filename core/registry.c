@@ -18,6 +18,7 @@ extern const struct pcol_component_def pcol_exporter_otlp;
 extern const struct pcol_component_def pcol_exporter_otlp_grpc;
 extern const struct pcol_component_def pcol_exporter_otlp_http;
 extern const struct pcol_component_def pcol_exporter_nop;
+extern const struct pcol_component_def pcol_exporter_pyroscope;
 
 static const struct pcol_component_def *const builtins[] = {
     &pcol_receiver_pprof,        &pcol_receiver_file,      &pcol_receiver_otlp,
