@@ -24,7 +24,8 @@ static const struct pcol_component_def *const builtins[] = {
     &pcol_receiver_pprof,        &pcol_receiver_file,      &pcol_receiver_otlp,
     &pcol_processor_resource,    &pcol_processor_sampling, &pcol_processor_aggregation,
     &pcol_processor_symbolstrip, &pcol_exporter_file,      &pcol_exporter_otlp,
-    &pcol_exporter_otlp_grpc,    &pcol_exporter_otlp_http, &pcol_exporter_nop,
+    &pcol_exporter_otlp_grpc,    &pcol_exporter_otlp_http, &pcol_exporter_pyroscope,
+    &pcol_exporter_nop,
 };
 
 struct plugin {
