@@ -64,6 +64,7 @@ static const struct {
     [PCOL_OPT_SECTION_LIST] = {"section list", "a sequence of mappings", PCOL_NODE_SEQUENCE},
     [PCOL_OPT_REGEX] = {"regex", "a regular expression", PCOL_NODE_SCALAR},
     [PCOL_OPT_REGEX_LIST] = {"regex list", "a sequence of regular expressions", PCOL_NODE_SEQUENCE},
+    [PCOL_OPT_SCALAR] = {"scalar", "a scalar value", PCOL_NODE_SCALAR},
 };
 
 static bool valid_type(enum pcol_opt_type t)

@@ -891,6 +891,102 @@ static void test_section_presence(void **state)
     assert_int_equal(c.sec.n, 7);
 }
 
+/* ---- regular expressions and typed scalars ------------------------------------ */
+
+struct re_ctx {
+    const struct pcol_regex *pattern;
+    struct pcol_regex_list keep;
+    struct pcol_scalar value;
+    struct pcol_scalar other;
+};
+
+static const struct pcol_option re_table[] = {
+    {.name = "pattern",
+     .type = PCOL_OPT_REGEX,
+     .offset = offsetof(struct re_ctx, pattern),
+     .help = "A pattern."},
+    {.name = "keep",
+     .type = PCOL_OPT_REGEX_LIST,
+     .offset = offsetof(struct re_ctx, keep),
+     .def = "['^runtime\\.']",
+     .max = "3",
+     .help = "Patterns."},
+    {.name = "value",
+     .type = PCOL_OPT_SCALAR,
+     .offset = offsetof(struct re_ctx, value),
+     .help = "A value."},
+    {.name = "other",
+     .type = PCOL_OPT_SCALAR,
+     .offset = offsetof(struct re_ctx, other),
+     .def = "7",
+     .help = "Another."},
+    {0},
+};
+
+static void test_regex_and_scalar(void **state)
+{
+    struct fx *f = *state;
+    struct re_ctx c;
+    regmatch_t m[4];
+    const char *s = "host-42.example";
+
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(pcol_options_check_table(re_table, &f->d), 0);
+    assert_int_equal(apply_yaml(f, re_table, "value: \"42\"\n", &c), 0);
+    /* Defaults: the list compiles, the scalar keeps its text, unquoted. */
+    assert_null(c.pattern);
+    assert_int_equal(c.keep.n, 1);
+    assert_true(pcol_regex_list_match(&c.keep, "runtime.mallocgc"));
+    assert_false(pcol_regex_list_match(&c.keep, "main.runtime"));
+    assert_string_equal(c.value.text, "42");
+    assert_true(c.value.quoted);
+    assert_string_equal(c.other.text, "7");
+    assert_false(c.other.quoted);
+
+    pcol_config_destroy(f->cfg);
+    f->cfg = pcol_config_create();
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(apply_yaml(f, re_table,
+                                "pattern: '(?i)^(?P<name>[a-z]+)-(?:x)?(?<num>\\d+)'\n"
+                                "keep: [a, b]\nvalue: 42\n",
+                                &c),
+                     0);
+    assert_false(c.value.quoted);
+    assert_int_equal(c.pattern->n_groups, 3);
+    assert_string_equal(c.pattern->names[1], "name");
+    assert_null(c.pattern->names[2]);
+    assert_string_equal(c.pattern->names[3], "num");
+    assert_true(pcol_regex_exec(c.pattern, s, m));
+    assert_int_equal(m[1].rm_so, 0);
+    assert_int_equal(m[1].rm_eo, 4);
+    assert_int_equal(m[3].rm_so, 5);
+    assert_int_equal(m[3].rm_eo, 7);
+    assert_true(pcol_regex_match(c.pattern, "HOST-1"));
+    assert_false(pcol_regex_match(c.pattern, "host-x"));
+    assert_int_equal(c.keep.n, 2);
+}
+
+static void test_regex_errors(void **state)
+{
+    struct fx *f = *state;
+    struct re_ctx c;
+
+    memset(&c, 0, sizeof(c));
+    assert_int_equal(apply_yaml(f, re_table,
+                                "pattern: '(?=look)'\n"
+                                "keep: ['ok', '(unclosed', 'x']\n",
+                                &c),
+                     PCOL_EINVAL);
+    ASSERT_ERROR(&f->d, 1, 10, "unsupported group syntax");
+    ASSERT_ERROR(&f->d, 2, 14, "option \"keep[1]\": invalid regular expression");
+    pcol_diag_free(&f->d);
+    memset(&f->d, 0, sizeof(f->d));
+    pcol_config_destroy(f->cfg);
+    f->cfg = pcol_config_create();
+    assert_int_equal(apply_yaml(f, re_table, "keep: [a, b, c, d]\n", &c), PCOL_EINVAL);
+    ASSERT_ERROR(&f->d, 1, 7, "has 4 entries");
+}
+
 #define T(fn) cmocka_unit_test_setup_teardown(fn, fx_setup, fx_teardown)
 
 int main(void)
@@ -915,6 +1011,8 @@ int main(void)
         T(test_describe_and_markdown),
         T(test_check_table_catches_mistakes),
         T(test_section_presence),
+        T(test_regex_and_scalar),
+        T(test_regex_errors),
     };
 
     return cmocka_run_group_tests(tests, NULL, NULL);
