@@ -229,6 +229,58 @@ static void test_clone_is_deep_and_equal(void **state)
     pcol_batch_release(c);
 }
 
+/* A clone copies only what something refers to: after the names of one
+ * function are cut off and a sample type string is orphaned, they are gone
+ * from the clone while everything reachable is still there. */
+static void test_clone_compacts(void **state)
+{
+    struct pcol_batch *a = make_batch("svc", "fn", 4);
+    struct pcol_batch *c;
+    struct pcol_function *f0 = &PCOL_TABLE_AT(a->dict.functions, struct pcol_function, 1);
+    int32_t unused = pcol_dict_cstr(a, "nobody.refers.to.me");
+
+    (void)state;
+    assert_true(unused > 0);
+    assert_string_equal(pcol_cstr(a, f0->name), "fn0");
+    f0->name = 0;
+    f0->filename = 0;
+    c = pcol_batch_clone(a);
+    assert_int_equal(pcol_dict_find_str(c, "nobody.refers.to.me", 19), -1);
+    assert_int_equal(pcol_dict_find_str(c, "fn0", 3), -1);
+    assert_true(pcol_dict_find_str(c, "fn1", 3) > 0);
+    assert_true(pcol_dict_find_str(c, "main.c", 6) > 0);
+    assert_true(c->dict.strings.n < a->dict.strings.n);
+    assert_int_equal(pcol_batch_sample_count(c), 4);
+    pcol_batch_release(a);
+    pcol_batch_release(c);
+}
+
+/* Samples copied one at a time through a map land on equal indexes in the
+ * destination, and equal stacks of two sources map to one stack. */
+static void test_dict_map_samples(void **state)
+{
+    struct pcol_batch *a = make_batch("svc", "fn", 2), *b = make_batch("svc", "fn", 2);
+    struct pcol_batch *d = pcol_batch_create(0);
+    struct pcol_dict_map *ma = pcol_dict_map_create(d, a), *mb = pcol_dict_map_create(d, b);
+    const struct pcol_profile *pa = &a->resources[0].scopes[0].profiles[0];
+    const struct pcol_profile *pb = &b->resources[0].scopes[0].profiles[0];
+    struct pcol_sample sa, sb;
+
+    (void)state;
+    pcol_map_sample(ma, &sa, &pa->samples[1]);
+    pcol_map_sample(mb, &sb, &pb->samples[1]);
+    assert_int_equal(sa.stack, sb.stack);
+    assert_int_equal(sa.attrs.v[0], sb.attrs.v[0]);
+    assert_int_equal(sa.values[0], 2);
+    assert_int_equal(d->dict.stacks.n, 2); /* the zero stack and one real one */
+    assert_string_equal(leaf_name(d, &sa), "fn1");
+    pcol_dict_map_free(ma);
+    pcol_dict_map_free(mb);
+    pcol_batch_release(a);
+    pcol_batch_release(b);
+    pcol_batch_release(d);
+}
+
 static void test_refcount(void **state)
 {
     struct pcol_batch *a = make_batch("svc", "fn", 2);
@@ -252,6 +304,8 @@ int main(void)
         cmocka_unit_test(test_value_equality),
         cmocka_unit_test(test_merge_dedupes_and_remaps),
         cmocka_unit_test(test_clone_is_deep_and_equal),
+        cmocka_unit_test(test_clone_compacts),
+        cmocka_unit_test(test_dict_map_samples),
         cmocka_unit_test(test_refcount),
     };
     return cmocka_run_group_tests(tests, NULL, NULL);
