@@ -7,6 +7,7 @@
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 static void base64(const uint8_t *p, size_t n, struct pcol_buf *out)
 {
@@ -98,31 +99,63 @@ void pcol_value_text(const struct pcol_batch *b, const struct pcol_value *v, str
     }
 }
 
-const struct pcol_value *pcol_attr_lookup(const struct pcol_batch *b, const struct pcol_resource *r,
-                                          const struct pcol_scope *s, const struct pcol_profile *p,
-                                          int32_t key)
+/* Keys are compared by content: a decoded batch may hold one string at two
+ * indexes (the wire formats allow it), so equal indexes are only a shortcut. */
+static bool key_is(const struct pcol_batch *b, int32_t k, const char *key, size_t len)
 {
-    const struct pcol_attr *a;
-    const struct pcol_kv *kv;
+    const struct pcol_str *s = pcol_str_at(b, k);
 
-    if (key <= 0) {
-        return NULL;
+    return s->len == len && memcmp(s->p, key, len) == 0;
+}
+
+static const struct pcol_value *lookup(const struct pcol_batch *b, const struct pcol_resource *r,
+                                       const struct pcol_scope *s, const struct pcol_profile *p,
+                                       const char *key, size_t len)
+{
+    uint32_t i;
+
+    if (p) {
+        for (i = 0; i < p->attrs.n; i++) {
+            const struct pcol_attr *a = pcol_attr_at(b, p->attrs.v[i]);
+            if (key_is(b, a->key, key, len)) {
+                return &a->value;
+            }
+        }
     }
-    if (p && (a = pcol_attrs_find(b, p->attrs, key))) {
-        return &a->value;
+    if (s) {
+        for (i = 0; i < s->n_attrs; i++) {
+            if (key_is(b, s->attrs[i].key, key, len)) {
+                return &s->attrs[i].value;
+            }
+        }
     }
-    if (s && (kv = pcol_kvs_find(s->attrs, s->n_attrs, key))) {
-        return &kv->value;
-    }
-    if (r && (kv = pcol_kvs_find(r->attrs, r->n_attrs, key))) {
-        return &kv->value;
+    if (r) {
+        for (i = 0; i < r->n_attrs; i++) {
+            if (key_is(b, r->attrs[i].key, key, len)) {
+                return &r->attrs[i].value;
+            }
+        }
     }
     return NULL;
 }
 
-const struct pcol_value *pcol_attr_lookup_cstr(struct pcol_batch *b, const struct pcol_resource *r,
+const struct pcol_value *pcol_attr_lookup(const struct pcol_batch *b, const struct pcol_resource *r,
+                                          const struct pcol_scope *s, const struct pcol_profile *p,
+                                          int32_t key)
+{
+    const struct pcol_str *k;
+
+    if (key <= 0) {
+        return NULL;
+    }
+    k = pcol_str_at(b, key);
+    return lookup(b, r, s, p, k->p, k->len);
+}
+
+const struct pcol_value *pcol_attr_lookup_cstr(const struct pcol_batch *b,
+                                               const struct pcol_resource *r,
                                                const struct pcol_scope *s,
                                                const struct pcol_profile *p, const char *key)
 {
-    return pcol_attr_lookup(b, r, s, p, pcol_dict_find_str(b, key, strlen(key)));
+    return lookup(b, r, s, p, key, strlen(key));
 }

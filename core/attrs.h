@@ -20,13 +20,16 @@ void pcol_value_text(const struct pcol_batch *b, const struct pcol_value *v, str
 
 /* The value of attribute `key` (a string index) for profile `p` of scope `s`
  * of resource `r`: the profile's own attribute first, then the scope's, then
- * the resource's. Any of r, s, p may be NULL. NULL when absent. */
+ * the resource's. Any of r, s, p may be NULL. NULL when absent. Keys are
+ * compared by their text (one string may sit at two indexes of a decoded
+ * batch). */
 const struct pcol_value *pcol_attr_lookup(const struct pcol_batch *b, const struct pcol_resource *r,
                                           const struct pcol_scope *s, const struct pcol_profile *p,
                                           int32_t key);
 
 /* Like pcol_attr_lookup, with the key as a C string (not interned). */
-const struct pcol_value *pcol_attr_lookup_cstr(struct pcol_batch *b, const struct pcol_resource *r,
+const struct pcol_value *pcol_attr_lookup_cstr(const struct pcol_batch *b,
+                                               const struct pcol_resource *r,
                                                const struct pcol_scope *s,
                                                const struct pcol_profile *p, const char *key);
 
