@@ -29,6 +29,7 @@ set(PCOL_PROTO_FILES
     opentelemetry/proto/resource/v1/resource.proto
     opentelemetry/proto/profiles/v1development/profiles.proto
     opentelemetry/proto/collector/profiles/v1development/profiles_service.proto
+    pyroscope_push.proto
 )
 
 # Every generated file depends on all the .proto files: a change to an imported

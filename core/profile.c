@@ -430,6 +430,23 @@ int32_t pcol_dict_stack(struct pcol_batch *b, const int32_t *locs, uint32_t n)
     return idx;
 }
 
+int32_t pcol_dict_location(struct pcol_batch *b, const struct pcol_location *l)
+{
+    struct pcol_location *slot;
+    bool added;
+    int32_t idx =
+        intern_hashed(b, &b->dict.locations, l, (uint32_t)entry_hash(T_LOCATION, l), &added);
+
+    if (added) {
+        slot = entry_ptr(&b->dict.locations, (uint32_t)idx);
+        slot->lines = l->n_lines
+                          ? pcol_arena_memdup(b->arena, l->lines, l->n_lines * sizeof(*l->lines))
+                          : NULL;
+        slot->attrs = pcol_ilist_dup(b, l->attrs.v, l->attrs.n);
+    }
+    return idx;
+}
+
 int32_t pcol_dict_attr(struct pcol_batch *b, int32_t key, const struct pcol_value *v, int32_t unit)
 {
     struct pcol_attr a = {key, *v, unit};

@@ -352,6 +352,9 @@ void pcol_dict_reserve(struct pcol_batch *b, struct pcol_table *t, uint32_t n);
 
 /* Convenience interners that build the entry and its lists in the arena. */
 int32_t pcol_dict_stack(struct pcol_batch *b, const int32_t *locs, uint32_t n);
+/* Interns a location whose lines and attributes may live anywhere: they are
+ * copied into the arena only when the location is new. */
+int32_t pcol_dict_location(struct pcol_batch *b, const struct pcol_location *l);
 int32_t pcol_dict_attr(struct pcol_batch *b, int32_t key, const struct pcol_value *v, int32_t unit);
 int32_t pcol_dict_link(struct pcol_batch *b, const uint8_t trace_id[16], const uint8_t span_id[8]);
 

@@ -20,7 +20,21 @@ struct pcol_dict_map {
     const struct pcol_batch *src;
     /* src index -> dst index; -1 = not mapped yet. One allocation. */
     int32_t *str, *mapping, *location, *function, *link, *attr, *stack;
+    /* Scratch for a stack's or location's mapped lists, so that an entry dst
+     * already has costs no arena bytes (heap, reused). */
+    void *scratch;
+    size_t scratch_cap;
 };
+
+static void *scratch(struct pcol_dict_map *m, size_t n)
+{
+    if (n > m->scratch_cap) {
+        m->scratch_cap = n > 2 * m->scratch_cap ? n : 2 * m->scratch_cap;
+        free(m->scratch);
+        m->scratch = pcol_xmalloc(m->scratch_cap);
+    }
+    return m->scratch;
+}
 
 static int32_t *carve(int32_t **p, uint32_t n)
 {
@@ -45,6 +59,8 @@ struct pcol_dict_map *pcol_dict_map_create(struct pcol_batch *dst, const struct 
     assert(dst != src);
     m->dst = dst;
     m->src = src;
+    m->scratch = NULL;
+    m->scratch_cap = 0;
     m->str = carve(&p, d->strings.n);
     m->mapping = carve(&p, d->mappings.n);
     m->location = carve(&p, d->locations.n);
@@ -57,7 +73,10 @@ struct pcol_dict_map *pcol_dict_map_create(struct pcol_batch *dst, const struct 
 
 void pcol_dict_map_free(struct pcol_dict_map *m)
 {
-    free(m);
+    if (m) {
+        free(m->scratch);
+        free(m);
+    }
 }
 
 int32_t pcol_map_str(struct pcol_dict_map *m, int32_t i)
@@ -170,20 +189,22 @@ static int32_t map_location(struct pcol_dict_map *m, int32_t i)
 {
     if (m->location[i] < 0) {
         struct pcol_location l = *pcol_location_at(m->src, i);
-        struct pcol_line *lines = NULL;
+        struct pcol_line *lines;
         uint32_t j;
 
-        if (l.n_lines) {
-            lines = pcol_arena_alloc(m->dst->arena, l.n_lines * sizeof(*lines));
-            for (j = 0; j < l.n_lines; j++) {
-                lines[j] = l.lines[j];
-                lines[j].function = map_function(m, l.lines[j].function);
-            }
+        /* Map what the location refers to first: that may grow the scratch. */
+        for (j = 0; j < l.n_lines; j++) {
+            map_function(m, l.lines[j].function);
         }
-        l.lines = lines;
         l.mapping = map_mapping(m, l.mapping);
         l.attrs = pcol_map_attrs(m, l.attrs);
-        m->location[i] = pcol_dict_intern(m->dst, &m->dst->dict.locations, &l);
+        lines = scratch(m, (l.n_lines + 1) * sizeof(*lines));
+        for (j = 0; j < l.n_lines; j++) {
+            lines[j] = l.lines[j];
+            lines[j].function = m->function[l.lines[j].function];
+        }
+        l.lines = lines;
+        m->location[i] = pcol_dict_location(m->dst, &l);
     }
     return m->location[i];
 }
@@ -191,8 +212,18 @@ static int32_t map_location(struct pcol_dict_map *m, int32_t i)
 int32_t pcol_map_stack(struct pcol_dict_map *m, int32_t i)
 {
     if (m->stack[i] < 0) {
-        struct pcol_stack ns = {map_ilist(m, pcol_stack_at(m->src, i)->locations, map_location)};
-        m->stack[i] = pcol_dict_intern(m->dst, &m->dst->dict.stacks, &ns);
+        struct pcol_ilist l = pcol_stack_at(m->src, i)->locations;
+        int32_t *v;
+        uint32_t j;
+
+        for (j = 0; j < l.n; j++) {
+            map_location(m, l.v[j]);
+        }
+        v = scratch(m, (l.n + 1) * sizeof(int32_t));
+        for (j = 0; j < l.n; j++) {
+            v[j] = m->location[l.v[j]];
+        }
+        m->stack[i] = pcol_dict_stack(m->dst, v, l.n);
     }
     return m->stack[i];
 }
