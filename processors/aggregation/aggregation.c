@@ -51,7 +51,7 @@
  *
  * Memory. The accumulator is a batch of its own; its bytes are charged to
  * the pipeline's memory budget after every merge. The window is flushed
- * early when the accumulator holds `max_bytes` (default 16MiB), or when
+ * early when the accumulator holds `max_bytes` (default 64MiB), or when
  * the budget has no room for another input of the incoming size (the flush
  * comes first, then the input starts a new window). Stopping flushes. The
  * window timer runs only while something is held: it starts with the
@@ -107,7 +107,7 @@ static const struct pcol_option aggregation_options[] = {
     {"keep_timestamps", PCOL_OPT_BOOL, OFF(keep_timestamps), "false", NULL, NULL, NULL, 0, NULL, 0,
      "Keep sample timestamps: merged samples concatenate their timestamps and values; off, each "
      "merged sample carries one summed value and no timestamps."},
-    {"max_bytes", PCOL_OPT_SIZE, OFF(max_bytes), "16MiB", "64KiB", "16GiB", NULL, 0, NULL, 0,
+    {"max_bytes", PCOL_OPT_SIZE, OFF(max_bytes), "64MiB", "64KiB", "16GiB", NULL, 0, NULL, 0,
      "Send the window early once the merged data holds this many bytes (it counts against the "
      "pipeline's memory budget while held)."},
     {"cumulative_to_delta", PCOL_OPT_BOOL, OFF(cumulative_to_delta), "false", NULL, NULL, NULL, 0,

@@ -375,7 +375,7 @@ static double ms_since(const struct timespec *t0)
  * value exactly N times, sums exact, profile fields as documented. */
 static void check_copies(const char *name, int n)
 {
-    /* large.cpu's accumulator passes the default max_bytes (16MiB) */
+    /* three merged large.cpu copies pass the default max_bytes (64MiB) */
     struct ph *h = ph_create(AGG, "max_bytes: 1GiB");
     struct pcol_batch *in = ph_corpus_batch(name), *out;
     struct pcol_profile *pi, *po;
