@@ -43,9 +43,10 @@
  *    Resource and scope fields outside the identity (dropped counts, entity
  *    refs, scope schema_url) are the first input's.
  *  - A profile whose identity appears only once in a window passes through
- *    unchanged, only copied: its samples are not merged or folded and keep
- *    their attributes (drop_sample_attributes applies to merged profiles),
- *    its profile_id and original_payload stay.
+ *    unchanged, only copied (its samples not folded, its profile_id and
+ *    original_payload kept) unless drop_sample_attributes is set: those
+ *    keys are removed from every profile that leaves, so such a profile
+ *    goes through the sample index as a merged one does.
  *  - Sums are exact: per sample type, the output values add up to the
  *    inputs' (int64, wrapping like the inputs would).
  *
@@ -184,7 +185,7 @@ static void flush(struct pcol__agg *agg)
         uv_timer_stop(&agg->timer->t);
         agg->timer_armed = false;
     }
-    if ((out = pcol__agg_window_take(&agg->win))) {
+    if ((out = pcol__agg_window_take(agg))) {
         pcol_log(agg->inst, PCOL_LOG_DEBUG,
                  "window: %llu profiles merged into %zu (%zu samples, %zu bytes)",
                  (unsigned long long)inputs, pcol_batch_profile_count(out),

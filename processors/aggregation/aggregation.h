@@ -136,7 +136,7 @@ void pcol__agg_window_add(struct pcol__agg *agg, struct pcol_batch *b);
 /* Hands the accumulator over (NULL when nothing is held) and empties the
  * window. A copy compacted by pcol_batch_clone when merging left
  * unreferenced dictionary entries behind. */
-struct pcol_batch *pcol__agg_window_take(struct pcol__agg_window *w);
+struct pcol_batch *pcol__agg_window_take(struct pcol__agg *agg);
 void pcol__agg_window_free(struct pcol__agg_window *w);
 
 /* ---- delta.c: cumulative_to_delta ---------------------------------------- */

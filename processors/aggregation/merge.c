@@ -572,7 +572,7 @@ static void window_reset(struct pcol__agg_window *w)
     w->inputs = 0;
 }
 
-struct pcol_batch *pcol__agg_window_take(struct pcol__agg_window *w)
+static struct pcol_batch *window_take(struct pcol__agg_window *w)
 {
     struct pcol_batch *out = w->acc;
 
@@ -587,9 +587,27 @@ struct pcol_batch *pcol__agg_window_take(struct pcol__agg_window *w)
     return out;
 }
 
+/* drop_sample_attributes holds for every profile that leaves: a group that
+ * saw one input is put through the sample index too, so high-cardinality
+ * keys never pass just because a window held one profile of a kind. */
+struct pcol_batch *pcol__agg_window_take(struct pcol__agg *agg)
+{
+    struct pcol__agg_window *w = &agg->win;
+    uint32_t i;
+
+    if (w->acc && agg->cfg->drop_sample_attributes.n) {
+        for (i = 0; i < w->n_groups; i++) {
+            if (w->groups[i].n_inputs == 1) {
+                promote(agg, &w->groups[i]);
+            }
+        }
+    }
+    return window_take(w);
+}
+
 void pcol__agg_window_free(struct pcol__agg_window *w)
 {
-    pcol_batch_release(pcol__agg_window_take(w));
+    pcol_batch_release(window_take(w));
     free(w->groups);
     pcol__agg_kmap_free(&w->keys);
     pcol_buf_free(&w->kres);

@@ -455,7 +455,7 @@ static void single_profile_passes_unchanged(void **state)
 
     (void)state;
     for (i = 0; i < PCOL_ARRAY_SIZE(names); i++) {
-        struct ph *h = ph_create(AGG, "drop_sample_attributes: [thread_id]");
+        struct ph *h = ph_create(AGG, "");
         struct pcol_batch *in = ph_corpus_batch(names[i]), *clone = pcol_batch_clone(in), *out;
         struct pcol_buf a = {0}, b = {0};
 
@@ -473,6 +473,40 @@ static void single_profile_passes_unchanged(void **state)
         pcol_batch_release(out);
         ph_destroy(h);
     }
+}
+
+/* drop_sample_attributes holds for a profile that was alone in its window:
+ * the key is gone, samples that differed only there merged, sums equal. */
+static void single_profile_loses_dropped_keys(void **state)
+{
+    const char *name = "parca__profile-with-labels.pb.gz";
+    struct ph *h = ph_create(AGG, "drop_sample_attributes: [thread_id]");
+    struct pcol_batch *in = ph_corpus_batch(name), *out;
+    struct pcol_profile *pi = nth_profile(in, 0), *po;
+    struct tally ti = tally_of(in, pi, "thread_id"), to;
+    uint32_t i, j;
+
+    (void)state;
+    ph_process(h, ph_corpus_batch(name));
+    ph_stop(h);
+    out = ph_take(h);
+    assert_non_null(out);
+    po = nth_profile(out, 0);
+    for (i = 0; i < po->n_samples; i++) {
+        for (j = 0; j < po->samples[i].attrs.n; j++) {
+            const struct pcol_attr *a = pcol_attr_at(out, po->samples[i].attrs.v[j]);
+            assert_string_not_equal(pcol_cstr(out, a->key), "thread_id");
+        }
+    }
+    assert_int_equal(po->n_samples, ti.n);
+    to = tally_of(out, po, NULL);
+    assert_tally_scaled(&to, &ti, 1);
+    assert_int_equal(profile_sum(po), profile_sum(pi));
+    free(ti.r);
+    free(to.r);
+    pcol_batch_release(out);
+    pcol_batch_release(in);
+    ph_destroy(h);
 }
 
 /* ---- identities ------------------------------------------------------------------------- */
@@ -1140,6 +1174,7 @@ int main(void)
         cmocka_unit_test(merges_copies_all_fields),
         cmocka_unit_test(merges_copies_otlp),
         cmocka_unit_test(single_profile_passes_unchanged),
+        cmocka_unit_test(single_profile_loses_dropped_keys),
         cmocka_unit_test(services_stay_apart_and_attrs_kept_when_equal),
         cmocka_unit_test(group_by_splits),
         cmocka_unit_test(drop_sample_attributes_merges_samples),
