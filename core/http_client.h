@@ -34,6 +34,8 @@
 
 #include "http_server.h"
 
+#include <time.h>
+
 struct pcol_http_client;
 struct pcol_tls_ctx;
 
@@ -107,5 +109,10 @@ void pcol_http_client_close(struct pcol_http_client *c, pcol_http_client_closed_
 /* Value of the first header called `name` (lowercase) in a response's
  * headers or trailers, or NULL. */
 const char *pcol_http_client_header(const struct pcol_http_header *h, size_t n, const char *name);
+
+/* A Retry-After header value (delay-seconds or an IMF-fixdate such as
+ * "Sun, 06 Nov 1994 08:49:37 GMT", read against `now`) in milliseconds,
+ * capped at a day; 0 when absent, malformed or in the past. */
+uint64_t pcol_http_retry_after_ms(const char *value, time_t now);
 
 #endif

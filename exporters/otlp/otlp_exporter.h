@@ -126,8 +126,4 @@ bool pcol__otlpexp_partial_success(const uint8_t *p, size_t n, bool json, uint64
  * into msg[cap]; "" when there is none or it cannot be read. */
 void pcol__otlpexp_status_message(const uint8_t *p, size_t n, bool json, char *msg, size_t cap);
 
-/* A Retry-After value (delay seconds or an HTTP date) as milliseconds from
- * `now`; 0 when absent, malformed or already past. */
-uint64_t pcol__otlpexp_retry_after_ms(const char *value, time_t now);
-
 #endif

@@ -113,7 +113,7 @@ static void answered(void *data, const struct pcol_http_client_resp *resp)
     snprintf(detail, sizeof(detail), "HTTP %d%s%s", resp->status, text[0] ? ": " : "", text);
     if (retryable_status(resp->status)) {
         const char *ra = pcol_http_client_header(resp->headers, resp->n_headers, "retry-after");
-        pcol_export_done(exp, PCOL_EXPORT_RETRYABLE, pcol__otlpexp_retry_after_ms(ra, time(NULL)),
+        pcol_export_done(exp, PCOL_EXPORT_RETRYABLE, pcol_http_retry_after_ms(ra, time(NULL)),
                          detail);
         return;
     }

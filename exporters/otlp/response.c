@@ -17,7 +17,6 @@
 #include <string.h>
 
 #define JSON_MAX_DEPTH 64
-#define RETRY_AFTER_MAX_S 86400 /* a day: longer hints are treated as a day */
 
 /* ---- protobuf ----------------------------------------------------------------- */
 
@@ -317,56 +316,4 @@ void pcol__otlpexp_status_message(const uint8_t *p, size_t n, bool json, char *m
     } else if (js_member(&j, "message", "message")) {
         js_text(j, msg, cap);
     }
-}
-
-/* Days from 1970-01-01 to a proleptic Gregorian date (the usual era-based
- * civil-date arithmetic; timegm() is not in POSIX). */
-static int64_t days_from_civil(int64_t y, int m, int d)
-{
-    int64_t era, yoe, doy, doe;
-
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-    doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    return era * 146097 + doe - 719468;
-}
-
-/* IMF-fixdate, the form HTTP senders must use: "Sun, 06 Nov 1994 08:49:37 GMT". */
-static bool parse_http_date(const char *s, int64_t *t)
-{
-    static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-    char mon[4] = {0};
-    const char *m;
-    int d, y, hh, mm, ss, used = 0;
-
-    if (sscanf(s, "%*3s, %2d %3s %4d %2d:%2d:%2d GMT%n", &d, mon, &y, &hh, &mm, &ss, &used) != 6 ||
-        used == 0 || (m = strstr(months, mon)) == NULL || strlen(mon) != 3 ||
-        (m - months) % 3 != 0 || d < 1 || d > 31 || hh > 23 || mm > 59 || ss > 60) {
-        return false;
-    }
-    *t = days_from_civil(y, (int)((m - months) / 3) + 1, d) * 86400 + hh * 3600 + mm * 60 + ss;
-    return true;
-}
-
-uint64_t pcol__otlpexp_retry_after_ms(const char *value, time_t now)
-{
-    const char *p;
-    uint64_t s = 0;
-    int64_t t;
-
-    if (!value || !*value) {
-        return 0;
-    }
-    for (p = value; *p >= '0' && *p <= '9'; p++) {
-        s = s < RETRY_AFTER_MAX_S ? s * 10 + (uint64_t)(*p - '0') : s;
-    }
-    if (p == value || *p) {
-        if (!parse_http_date(value, &t) || t <= (int64_t)now) {
-            return 0;
-        }
-        s = (uint64_t)(t - (int64_t)now);
-    }
-    return (s < RETRY_AFTER_MAX_S ? s : RETRY_AFTER_MAX_S) * 1000;
 }

@@ -211,8 +211,4 @@ enum pcol__pyroexp_class pcol__pyroexp_classify(int status);
  * JSON {"code","message"} when the body is one, else its printable start. */
 void pcol__pyroexp_error_detail(const struct pcol_http_client_resp *resp, char *out, size_t cap);
 
-/* A Retry-After value (delay seconds or an HTTP date) as milliseconds from
- * `now`; 0 when absent, malformed or already past; at most a day. */
-uint64_t pcol__pyroexp_retry_after_ms(const char *value, time_t now);
-
 #endif

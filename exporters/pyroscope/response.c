@@ -25,7 +25,6 @@
 #include <string.h>
 
 #define MAX_DEPTH 32
-#define RETRY_AFTER_MAX_S 86400
 
 enum pcol__pyroexp_class pcol__pyroexp_classify(int status)
 {
@@ -188,59 +187,4 @@ void pcol__pyroexp_error_detail(const struct pcol_http_client_resp *resp, char *
     }
     msg[i] = '\0';
     snprintf(out, cap, "HTTP %d%s%s", resp->status, msg[0] ? ": " : "", msg);
-}
-
-/* ---- Retry-After ----------------------------------------------------------------- */
-
-/* Days since 1970-01-01 of a Gregorian date (the era-based civil-date
- * formula; timegm() is not POSIX). */
-static int64_t civil_days(int64_t y, int m, int d)
-{
-    int64_t era, yoe, doy;
-
-    y -= m <= 2;
-    era = (y >= 0 ? y : y - 399) / 400;
-    yoe = y - era * 400;
-    doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-    return era * 146097 + yoe * 365 + yoe / 4 - yoe / 100 + doy - 719468;
-}
-
-/* IMF-fixdate, e.g. "Sun, 06 Nov 1994 08:49:37 GMT". */
-static bool http_date(const char *v, int64_t *t)
-{
-    static const char months[] = "JanFebMarAprMayJunJulAugSepOctNovDec";
-    char mon[4] = {0};
-    const char *m;
-    int d, y, hh, mi, ss, end = 0;
-
-    if (sscanf(v, "%*3s, %2d %3s %4d %2d:%2d:%2d GMT%n", &d, mon, &y, &hh, &mi, &ss, &end) != 6 ||
-        end == 0 || v[end] != '\0' || strlen(mon) != 3 || !(m = strstr(months, mon)) ||
-        (m - months) % 3 || d < 1 || d > 31 || hh > 23 || mi > 59 || ss > 60) {
-        return false;
-    }
-    *t = civil_days(y, (int)(m - months) / 3 + 1, d) * 86400 + hh * 3600 + mi * 60 + ss;
-    return true;
-}
-
-uint64_t pcol__pyroexp_retry_after_ms(const char *value, time_t now)
-{
-    const char *p;
-    uint64_t s = 0;
-    int64_t t;
-
-    if (!value || !*value) {
-        return 0;
-    }
-    for (p = value; *p >= '0' && *p <= '9'; p++) {
-        if (s < RETRY_AFTER_MAX_S) {
-            s = s * 10 + (uint64_t)(*p - '0');
-        }
-    }
-    if (p == value || *p) {
-        if (!http_date(value, &t) || t <= (int64_t)now) {
-            return 0;
-        }
-        s = (uint64_t)(t - (int64_t)now);
-    }
-    return (s < RETRY_AFTER_MAX_S ? s : RETRY_AFTER_MAX_S) * 1000;
 }

@@ -146,7 +146,7 @@ static bool not_delivered(struct call *c, const struct pcol_http_client_resp *re
         char detail[sizeof(c->detail)];
 
         memcpy(detail, c->detail, sizeof(detail));
-        end(c, PCOL_EXPORT_RETRYABLE, pcol__pyroexp_retry_after_ms(ra, time(NULL)), detail);
+        end(c, PCOL_EXPORT_RETRYABLE, pcol_http_retry_after_ms(ra, time(NULL)), detail);
         return false;
     }
     return true;

@@ -288,20 +288,18 @@ static void test_retry_after(void **state)
     const time_t date = 784111777;
 
     PCOL_UNUSED(state);
-    assert_int_equal(pcol__otlpexp_retry_after_ms("5", 0), 5000);
-    assert_int_equal(pcol__otlpexp_retry_after_ms("0", 0), 0);
-    assert_int_equal(pcol__otlpexp_retry_after_ms(NULL, 0), 0);
-    assert_int_equal(pcol__otlpexp_retry_after_ms("", 0), 0);
-    assert_int_equal(pcol__otlpexp_retry_after_ms("5s", 0), 0);
-    assert_int_equal(pcol__otlpexp_retry_after_ms("-1", 0), 0);
-    assert_int_equal(pcol__otlpexp_retry_after_ms("99999999999999999999999", 0), 86400000);
-    assert_int_equal(pcol__otlpexp_retry_after_ms("Sun, 06 Nov 1994 08:49:37 GMT", date - 10),
-                     10000);
-    assert_int_equal(pcol__otlpexp_retry_after_ms("Sun, 06 Nov 1994 08:49:37 GMT", date), 0);
-    assert_int_equal(pcol__otlpexp_retry_after_ms("Sun, 06 Foo 1994 08:49:37 GMT", 0), 0);
-    assert_int_equal(pcol__otlpexp_retry_after_ms("Sun, 06 Nov 1994 08:49:37", 0), 0);
-    assert_int_equal(pcol__otlpexp_retry_after_ms("Tue, 29 Feb 2028 00:00:00 GMT", 1835395190),
-                     10000);
+    assert_int_equal(pcol_http_retry_after_ms("5", 0), 5000);
+    assert_int_equal(pcol_http_retry_after_ms("0", 0), 0);
+    assert_int_equal(pcol_http_retry_after_ms(NULL, 0), 0);
+    assert_int_equal(pcol_http_retry_after_ms("", 0), 0);
+    assert_int_equal(pcol_http_retry_after_ms("5s", 0), 0);
+    assert_int_equal(pcol_http_retry_after_ms("-1", 0), 0);
+    assert_int_equal(pcol_http_retry_after_ms("99999999999999999999999", 0), 86400000);
+    assert_int_equal(pcol_http_retry_after_ms("Sun, 06 Nov 1994 08:49:37 GMT", date - 10), 10000);
+    assert_int_equal(pcol_http_retry_after_ms("Sun, 06 Nov 1994 08:49:37 GMT", date), 0);
+    assert_int_equal(pcol_http_retry_after_ms("Sun, 06 Foo 1994 08:49:37 GMT", 0), 0);
+    assert_int_equal(pcol_http_retry_after_ms("Sun, 06 Nov 1994 08:49:37", 0), 0);
+    assert_int_equal(pcol_http_retry_after_ms("Tue, 29 Feb 2028 00:00:00 GMT", 1835395190), 10000);
 }
 
 int main(void)

@@ -735,15 +735,15 @@ static void test_retry_after(void **state)
     const time_t now = 784111777; /* Sun, 06 Nov 1994 08:49:37 GMT */
 
     PCOL_UNUSED(state);
-    assert_int_equal(pcol__pyroexp_retry_after_ms("2", now), 2000);
-    assert_int_equal(pcol__pyroexp_retry_after_ms("0", now), 0);
-    assert_int_equal(pcol__pyroexp_retry_after_ms("99999999999", now), 86400000);
-    assert_int_equal(pcol__pyroexp_retry_after_ms("Sun, 06 Nov 1994 08:49:47 GMT", now), 10000);
-    assert_int_equal(pcol__pyroexp_retry_after_ms("Sun, 06 Nov 1994 08:49:30 GMT", now), 0);
-    assert_int_equal(pcol__pyroexp_retry_after_ms("Sun, 06 Nov 1994 08:49:47 GMTx", now), 0);
-    assert_int_equal(pcol__pyroexp_retry_after_ms("2s", now), 0);
-    assert_int_equal(pcol__pyroexp_retry_after_ms("", now), 0);
-    assert_int_equal(pcol__pyroexp_retry_after_ms(NULL, now), 0);
+    assert_int_equal(pcol_http_retry_after_ms("2", now), 2000);
+    assert_int_equal(pcol_http_retry_after_ms("0", now), 0);
+    assert_int_equal(pcol_http_retry_after_ms("99999999999", now), 86400000);
+    assert_int_equal(pcol_http_retry_after_ms("Sun, 06 Nov 1994 08:49:47 GMT", now), 10000);
+    assert_int_equal(pcol_http_retry_after_ms("Sun, 06 Nov 1994 08:49:30 GMT", now), 0);
+    assert_int_equal(pcol_http_retry_after_ms("Sun, 06 Nov 1994 08:49:47 GMTx", now), 0);
+    assert_int_equal(pcol_http_retry_after_ms("2s", now), 0);
+    assert_int_equal(pcol_http_retry_after_ms("", now), 0);
+    assert_int_equal(pcol_http_retry_after_ms(NULL, now), 0);
 }
 
 /* ---- config ------------------------------------------------------------------------- */
