@@ -492,7 +492,8 @@ static void conn_free(struct conn *conn)
     struct creq *r;
 
     while ((r = conn->reqs) != NULL) {
-        bool stale = !conn->o->h2 && conn->served > 0 && !r->got_bytes && !r->retried;
+        bool stale =
+            !c->closing && !conn->o->h2 && conn->served > 0 && !r->got_bytes && !r->retried;
         struct pcol_err err = {{0}};
 
         creq_detach(r);

@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * pprof.c: the `pprof` receiver: profiles pushed over HTTP by profilers.
+ * pprof.c: the `pprof` receiver: profiles pushed over HTTP by profilers,
+ * and pulled from Go programs' net/http/pprof endpoints (`scrape:`).
  *
  *   POST /ingest, /pyroscope/ingest (and //ingest, which the Node SDK sends
  *        with a trailing-slash address): Grafana Pyroscope's legacy ingest
@@ -30,16 +31,31 @@
  * Bodies over 64 KiB are decoded on the thread pool: the job owns the body
  * and a fresh batch there, and the loop thread submits and answers after.
  *
+ * Scraping (scrape.c, scrape_options.c): with `scrape.targets`, the
+ * receiver also pulls profiles from Go programs' net/http/pprof handlers,
+ * every target x profile once per `scrape.interval` (cpu with
+ * ?seconds=N), and submits them with resource attributes `service.name`
+ * (the target's service_name, default "unspecified"), its labels, and
+ * `profcol.scrape.url` (the target's url). Profiles pass on as Go serves
+ * them (allocs, mutex and block are cumulative; no deltas are computed).
+ * Metrics by receiver, target and profile: profcol_scrape_profiles_total,
+ * profcol_scrape_skipped_total (a tick found the previous scrape still
+ * running) and profcol_scrape_failures_total{reason} (connection, timeout,
+ * http_<status>, too_large, undecodable, memory_limit); each failure reason
+ * is logged once per target. The listener runs as well, whatever the
+ * scraper does.
+ *
  * Ownership: the instance context owns the HTTP server until stop() has
- * closed it. A job owns its query values, body and batch; pcol_submit()
- * takes the batch. The request belongs to the server; a job answers it
- * exactly once.
+ * closed it, and the scraper from start() until destroy(). A job owns its
+ * query values, body and batch; pcol_submit() takes the batch. The request
+ * belongs to the server; a job answers it exactly once.
  */
 #include "codec_pprof.h"
 #include "component.h"
 #include "compress.h"
 #include "http_server.h"
 #include "ingest.h"
+#include "scrape.h"
 #include "tls.h"
 
 #include <stdio.h>
@@ -59,8 +75,11 @@ struct pprof_rcv {
     uint64_t max_body;
     uint64_t max_decompressed;
     struct pcol_tls_settings tls;
+    struct pcol_pprof_scrape_settings scrape;
     /* state */
     struct pcol_http_server *srv;
+    struct pcol_pprof_scraper *scraper;
+    unsigned stopping; /* the server and the scraper still closing */
     pcol_stop_cb stop_done;
     bool own_error; /* the error body being built is the handler's, not the server's */
 };
@@ -78,6 +97,10 @@ static const struct pcol_option options[] = {
      "413."},
     {"tls", PCOL_OPT_SECTION, offsetof(struct pprof_rcv, tls), NULL, NULL, NULL, NULL, 0,
      pcol_tls_server_options, 0, "HTTPS on the endpoint; plain HTTP unless cert_file is set."},
+    {"scrape", PCOL_OPT_SECTION, offsetof(struct pprof_rcv, scrape), NULL, NULL, NULL, NULL, 0,
+     pcol_pprof_scrape_options, 0,
+     "Pull profiles from Go programs' net/http/pprof endpoints as well (off without "
+     "targets)."},
     {0},
 };
 
@@ -553,6 +576,11 @@ static int pprof_start(struct pcol_instance *inst)
     size_t i;
     int rc;
 
+    rc =
+        pcol_pprof_scraper_create(inst, &rcv->scrape, (size_t)rcv->max_decompressed, &rcv->scraper);
+    if (rc != 0) {
+        return rc;
+    }
     o.max_body_bytes = (size_t)rcv->max_body;
     o.log = http_log;
     o.log_data = inst;
@@ -585,7 +613,19 @@ static int pprof_start(struct pcol_instance *inst)
     }
     format_addr(rcv->endpoint.host, pcol_http_server_port(rcv->srv), addr, sizeof(addr));
     pcol_receiver_listening(inst, pcol_tls_server_enabled(&rcv->tls) ? "https" : "http", addr);
+    if (rcv->scraper) {
+        pcol_pprof_scraper_run(rcv->scraper);
+    }
     return 0;
+}
+
+static void one_closed(struct pcol_instance *inst)
+{
+    struct pprof_rcv *rcv = pcol_ctx(inst);
+
+    if (--rcv->stopping == 0) {
+        rcv->stop_done(inst);
+    }
 }
 
 static void on_server_closed(void *data)
@@ -594,7 +634,12 @@ static void on_server_closed(void *data)
     struct pprof_rcv *rcv = pcol_ctx(inst);
 
     rcv->srv = NULL;
-    rcv->stop_done(inst);
+    one_closed(inst);
+}
+
+static void on_scraper_stopped(void *data)
+{
+    one_closed(data);
 }
 
 static void pprof_validate(const void *ctx, const struct pcol_cfg_node *node,
@@ -603,18 +648,32 @@ static void pprof_validate(const void *ctx, const struct pcol_cfg_node *node,
     const struct pprof_rcv *rcv = ctx;
 
     pcol_tls_validate(&rcv->tls, true, pcol_cfg_get(node, "tls"), diag);
+    pcol_pprof_scrape_validate(&rcv->scrape, pcol_cfg_get(node, "scrape"), diag);
 }
 
 static void pprof_stop(struct pcol_instance *inst, pcol_stop_cb done)
 {
     struct pprof_rcv *rcv = pcol_ctx(inst);
 
-    if (!rcv->srv) {
-        done(inst);
-        return;
-    }
     rcv->stop_done = done;
-    pcol_http_server_close(rcv->srv, on_server_closed, inst);
+    rcv->stopping = 1; /* held until both are under way */
+    if (rcv->scraper) {
+        rcv->stopping++;
+        pcol_pprof_scraper_stop(rcv->scraper, on_scraper_stopped, inst);
+    }
+    if (rcv->srv) {
+        rcv->stopping++;
+        pcol_http_server_close(rcv->srv, on_server_closed, inst);
+    }
+    one_closed(inst);
+}
+
+static void pprof_destroy(struct pcol_instance *inst)
+{
+    struct pprof_rcv *rcv = pcol_ctx(inst);
+
+    pcol_pprof_scraper_free(rcv->scraper);
+    rcv->scraper = NULL;
 }
 
 const struct pcol_component_def pcol_receiver_pprof = {
@@ -622,10 +681,11 @@ const struct pcol_component_def pcol_receiver_pprof = {
     .kind = PCOL_RECEIVER,
     .name = "pprof",
     .summary = "Receives pprof and text profiles over HTTP: Pyroscope's /ingest API (Go, Node, "
-               "... SDKs) and POST /v1/pprof",
+               "... SDKs) and POST /v1/pprof; scrapes Go net/http/pprof endpoints",
     .options = options,
     .ctx_size = sizeof(struct pprof_rcv),
     .validate = pprof_validate,
     .start = pprof_start,
     .stop = pprof_stop,
+    .destroy = pprof_destroy,
 };
