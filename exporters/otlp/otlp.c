@@ -18,6 +18,7 @@
  * the rest.
  */
 #include "otlp_exporter.h"
+#include "url.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -116,66 +117,6 @@ void pcol__otlpexp_target_free(struct pcol__otlpexp_target *t)
     memset(t, 0, sizeof(*t));
 }
 
-static int parse_port(const char *p, size_t n, uint16_t *port)
-{
-    unsigned long v = 0;
-    size_t i;
-
-    if (n == 0 || n > 5) {
-        return PCOL_EINVAL;
-    }
-    for (i = 0; i < n; i++) {
-        if (p[i] < '0' || p[i] > '9') {
-            return PCOL_EINVAL;
-        }
-        v = v * 10 + (unsigned long)(p[i] - '0');
-    }
-    if (v == 0 || v > 65535) {
-        return PCOL_EINVAL;
-    }
-    *port = (uint16_t)v;
-    return 0;
-}
-
-/* Splits "host", "host:port", "[v6]" or "[v6]:port" (a, n bytes). */
-static int parse_authority(const char *a, size_t n, struct pcol__otlpexp_target *t, bool *has_port,
-                           struct pcol_err *err)
-{
-    const char *host = a, *colon, *end = a + n;
-    size_t host_len;
-
-    if (n && a[0] == '[') {
-        const char *close = memchr(a, ']', n);
-        if (!close) {
-            return pcol_err_set(err, PCOL_EINVAL, "missing ']' after the IPv6 address");
-        }
-        host = a + 1;
-        host_len = (size_t)(close - host);
-        colon = close + 1 < end && close[1] == ':' ? close + 1 : NULL;
-        if (!colon && close + 1 != end) {
-            return pcol_err_set(err, PCOL_EINVAL, "unexpected text after ']'");
-        }
-    } else {
-        colon = memchr(a, ':', n);
-        if (colon && memchr(colon + 1, ':', (size_t)(end - colon - 1))) {
-            return pcol_err_set(err, PCOL_EINVAL,
-                                "write IPv6 addresses in brackets, e.g. "
-                                "[::1]:4317");
-        }
-        host_len = colon ? (size_t)(colon - a) : n;
-    }
-    if (host_len == 0) {
-        return pcol_err_set(err, PCOL_EINVAL, "no host");
-    }
-    *has_port = colon != NULL;
-    if (colon && parse_port(colon + 1, (size_t)(end - colon - 1), &t->port) != 0) {
-        return pcol_err_set(err, PCOL_EINVAL, "port must be a number from 1 to 65535");
-    }
-    t->host = pcol_xcalloc(1, host_len + 1);
-    memcpy(t->host, host, host_len);
-    return 0;
-}
-
 /* The path part of an HTTP endpoint, with `suffix` after it (no double '/'). */
 static char *join_path(const char *path, const char *suffix)
 {
@@ -199,43 +140,23 @@ int pcol__otlpexp_target_parse(const char *endpoint, bool grpc, bool insecure,
                                const char *default_path, struct pcol__otlpexp_target *t,
                                struct pcol_err *err)
 {
-    const char *p = endpoint, *path;
-    bool scheme = true, has_port = false;
+    struct pcol_url u;
     int rc;
 
     memset(t, 0, sizeof(*t));
-    if (!strncasecmp(p, "https://", 8)) {
-        t->tls = true;
-        p += 8;
-    } else if (!strncasecmp(p, "http://", 7)) {
-        p += 7;
-    } else if (!grpc || strstr(p, "://")) {
-        return pcol_err_set(err, PCOL_EINVAL, "endpoint \"%.80s\": %s", endpoint,
-                            grpc ? "write host:port, or start with http:// or https://"
-                                 : "start with http:// or https://");
-    } else {
-        scheme = false;
-        t->tls = !insecure;
-    }
-    path = p + strcspn(p, "/?#");
-    rc = parse_authority(p, (size_t)(path - p), t, &has_port, err);
-    if (rc == 0 && !has_port && !scheme) {
-        rc = pcol_err_set(err, PCOL_EINVAL, "needs a port, e.g. %s:4317", t->host);
-    }
-    if (rc == 0 && grpc && *path && strcmp(path, "/") != 0) {
+    rc = pcol_url_parse(endpoint, grpc, &u, err);
+    if (rc == 0 && grpc && *u.path && strcmp(u.path, "/") != 0) {
+        pcol_url_free(&u);
         rc = pcol_err_set(err, PCOL_EINVAL, "a gRPC endpoint takes no path");
     }
-    if (rc == 0 && strchr(path, '#')) {
-        rc = pcol_err_set(err, PCOL_EINVAL, "a URL fragment ('#') is not allowed");
-    }
     if (rc != 0) {
-        pcol__otlpexp_target_free(t);
         return pcol_err_wrap(err, rc, "endpoint \"%.80s\"", endpoint);
     }
-    if (!has_port) {
-        t->port = t->tls ? 443 : 80;
-    }
-    t->path = grpc ? pcol_xstrdup(GRPC_PATH) : join_path(path, default_path);
+    t->host = u.host;
+    t->port = u.port;
+    t->tls = u.has_scheme ? u.tls : !insecure;
+    t->path = grpc ? pcol_xstrdup(GRPC_PATH) : join_path(u.path, default_path);
+    free(u.path);
     return 0;
 }
 

@@ -46,6 +46,7 @@
  * drained by then); destroy() frees the rest.
  */
 #include "pyroscope_exporter.h"
+#include "url.h"
 
 #include <openssl/evp.h>
 #include <stdio.h>
@@ -142,92 +143,30 @@ void pcol__pyroexp_target_free(struct pcol__pyroexp_target *t)
     memset(t, 0, sizeof(*t));
 }
 
-static int parse_port(const char *p, size_t n, uint16_t *port)
-{
-    unsigned long v = 0;
-    size_t i;
-
-    if (n == 0 || n > 5) {
-        return PCOL_EINVAL;
-    }
-    for (i = 0; i < n; i++) {
-        if (p[i] < '0' || p[i] > '9') {
-            return PCOL_EINVAL;
-        }
-        v = v * 10 + (unsigned long)(p[i] - '0');
-    }
-    if (v == 0 || v > 65535) {
-        return PCOL_EINVAL;
-    }
-    *port = (uint16_t)v;
-    return 0;
-}
-
-static int parse_target(const char *endpoint, struct pcol__pyroexp_target *t, struct pcol_err *err)
-{
-    const char *a = endpoint, *path, *host, *port = NULL;
-    size_t host_len, path_len;
-
-    if (!strncasecmp(a, "https://", 8)) {
-        t->tls = true;
-        a += 8;
-    } else if (!strncasecmp(a, "http://", 7)) {
-        a += 7;
-    } else {
-        return pcol_err_set(err, PCOL_EINVAL, "start with http:// or https://");
-    }
-    path = a + strcspn(a, "/?#");
-    if (*a == '[') {
-        const char *close = memchr(a, ']', (size_t)(path - a));
-        if (!close) {
-            return pcol_err_set(err, PCOL_EINVAL, "missing ']' after the IPv6 address");
-        }
-        host = a + 1;
-        host_len = (size_t)(close - host);
-        if (close + 1 != path && close[1] != ':') {
-            return pcol_err_set(err, PCOL_EINVAL, "unexpected text after ']'");
-        }
-        port = close + 1 != path ? close + 2 : NULL;
-    } else {
-        host = a;
-        port = memchr(a, ':', (size_t)(path - a));
-        host_len = port ? (size_t)(port - a) : (size_t)(path - a);
-        port = port ? port + 1 : NULL;
-    }
-    if (host_len == 0) {
-        return pcol_err_set(err, PCOL_EINVAL, "no host");
-    }
-    if (port && parse_port(port, (size_t)(path - port), &t->port) != 0) {
-        return pcol_err_set(err, PCOL_EINVAL, "port must be a number from 1 to 65535");
-    }
-    if (strpbrk(path, "?#")) {
-        return pcol_err_set(err, PCOL_EINVAL, "a query or fragment is not allowed");
-    }
-    if (!port) {
-        t->port = t->tls ? 443 : 80;
-    }
-    path_len = strlen(path);
-    while (path_len && path[path_len - 1] == '/') {
-        path_len--;
-    }
-    t->host = pcol_xcalloc(1, host_len + 1);
-    memcpy(t->host, host, host_len);
-    t->prefix = pcol_xcalloc(1, path_len + 1);
-    memcpy(t->prefix, path, path_len);
-    return 0;
-}
-
 int pcol__pyroexp_target_parse(const char *endpoint, struct pcol__pyroexp_target *t,
                                struct pcol_err *err)
 {
+    struct pcol_url u;
+    size_t n;
     int rc;
 
     memset(t, 0, sizeof(*t));
-    rc = parse_target(endpoint, t, err);
+    rc = pcol_url_parse(endpoint, false, &u, err);
+    if (rc == 0 && strchr(u.path, '?')) {
+        pcol_url_free(&u);
+        rc = pcol_err_set(err, PCOL_EINVAL, "a query or fragment is not allowed");
+    }
     if (rc != 0) {
-        pcol__pyroexp_target_free(t);
         return pcol_err_wrap(err, rc, "endpoint \"%.80s\"", endpoint);
     }
+    n = strlen(u.path);
+    while (n && u.path[n - 1] == '/') {
+        u.path[--n] = '\0';
+    }
+    t->host = u.host;
+    t->port = u.port;
+    t->tls = u.tls;
+    t->prefix = u.path;
     return 0;
 }
 

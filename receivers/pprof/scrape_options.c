@@ -10,6 +10,7 @@
  * helpers return heap strings their callers free.
  */
 #include "scrape.h"
+#include "url.h"
 
 #include <stdio.h>
 #include <stdlib.h>
@@ -130,72 +131,11 @@ void pcol_pprof_scrape_url_free(struct pcol_pprof_scrape_url *u)
     memset(u, 0, sizeof(*u));
 }
 
-static int parse_port(const char *p, size_t n, uint16_t *port)
-{
-    unsigned long v = 0;
-    size_t i;
-
-    if (n == 0 || n > 5) {
-        return PCOL_EINVAL;
-    }
-    for (i = 0; i < n; i++) {
-        if (p[i] < '0' || p[i] > '9') {
-            return PCOL_EINVAL;
-        }
-        v = v * 10 + (unsigned long)(p[i] - '0');
-    }
-    if (v == 0 || v > 65535) {
-        return PCOL_EINVAL;
-    }
-    *port = (uint16_t)v;
-    return 0;
-}
-
-/* "host", "host:port", "[v6]" or "[v6]:port" (a, n bytes) into u. */
-static int parse_authority(const char *a, size_t n, struct pcol_pprof_scrape_url *u,
-                           struct pcol_err *err)
-{
-    const char *host = a, *colon, *end = a + n;
-    size_t host_len;
-
-    if (memchr(a, '@', n)) {
-        return pcol_err_set(err, PCOL_EINVAL, "credentials in the URL are not supported");
-    }
-    if (n && a[0] == '[') {
-        const char *close = memchr(a, ']', n);
-        if (!close) {
-            return pcol_err_set(err, PCOL_EINVAL, "missing ']' after the IPv6 address");
-        }
-        host = a + 1;
-        host_len = (size_t)(close - host);
-        colon = close + 1 < end && close[1] == ':' ? close + 1 : NULL;
-        if (!colon && close + 1 != end) {
-            return pcol_err_set(err, PCOL_EINVAL, "unexpected text after ']'");
-        }
-    } else {
-        colon = memchr(a, ':', n);
-        if (colon && memchr(colon + 1, ':', (size_t)(end - colon - 1))) {
-            return pcol_err_set(err, PCOL_EINVAL,
-                                "write IPv6 addresses in brackets, e.g. http://[::1]:6060");
-        }
-        host_len = colon ? (size_t)(colon - a) : n;
-    }
-    if (host_len == 0) {
-        return pcol_err_set(err, PCOL_EINVAL, "no host");
-    }
-    u->port = u->tls ? 443 : 80;
-    if (colon && parse_port(colon + 1, (size_t)(end - colon - 1), &u->port) != 0) {
-        return pcol_err_set(err, PCOL_EINVAL, "the port must be a number from 1 to 65535");
-    }
-    u->host = pcol_xcalloc(1, host_len + 1);
-    memcpy(u->host, host, host_len);
-    return 0;
-}
-
 int pcol_pprof_scrape_url_parse(const char *url, struct pcol_pprof_scrape_url *out,
                                 struct pcol_err *err)
 {
-    const char *p = url, *path, *c;
+    struct pcol_url u;
+    const char *c;
     size_t n;
     int rc = 0;
 
@@ -207,32 +147,24 @@ int pcol_pprof_scrape_url_parse(const char *url, struct pcol_pprof_scrape_url *o
                               "no spaces, quotes, backslashes or control characters");
         }
     }
-    if (rc == 0 && !strncasecmp(p, "https://", 8)) {
-        out->tls = true;
-        p += 8;
-    } else if (rc == 0 && !strncasecmp(p, "http://", 7)) {
-        p += 7;
-    } else if (rc == 0) {
-        rc = pcol_err_set(err, PCOL_EINVAL, "start with http:// or https://");
-    }
-    path = p + strcspn(p, "/?#");
-    if (rc == 0 && strpbrk(path, "?#")) {
+    if (rc == 0 && strpbrk(url, "?#")) {
         rc = pcol_err_set(err, PCOL_EINVAL,
                           "no query or fragment (a profile's query goes in scrape.paths)");
     }
     if (rc == 0) {
-        rc = parse_authority(p, (size_t)(path - p), out, err);
+        rc = pcol_url_parse(url, false, &u, err);
     }
     if (rc != 0) {
-        pcol_pprof_scrape_url_free(out);
         return pcol_err_wrap(err, rc, "url \"%.80s\"", url);
     }
-    n = strlen(path);
-    while (n && path[n - 1] == '/') {
-        n--;
+    n = strlen(u.path);
+    while (n && u.path[n - 1] == '/') {
+        u.path[--n] = '\0';
     }
-    out->prefix = pcol_xcalloc(1, n + 1);
-    memcpy(out->prefix, path, n);
+    out->host = u.host;
+    out->port = u.port;
+    out->tls = u.tls;
+    out->prefix = u.path;
     return 0;
 }
 
