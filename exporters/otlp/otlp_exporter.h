@@ -17,7 +17,7 @@
 
 #include "component.h"
 #include "compress.h"
-#include "http_client.h"
+#include "http_peer.h"
 #include "pipeline.h"
 #include "tls.h"
 
@@ -69,11 +69,8 @@ struct pcol__otlpexp {
     struct pcol_instance *inst;
     bool grpc;
     struct pcol__otlpexp_target target;
-    struct pcol_tls_ctx *tls_ctx;
-    struct pcol_http_client *client;
+    struct pcol_http_peer peer;
     bool partial_logged;
-    char who[96]; /* "exporter otlp/x", the client's log prefix */
-    pcol_stop_cb stop_done;
 };
 
 /* ---- otlp.c ------------------------------------------------------------------ */

@@ -116,7 +116,7 @@ int pcol__otlpexp_grpc_send(struct pcol_instance *inst, struct pcol_export *exp)
     struct pcol_http_client_req req = {
         .host = x->target.host,
         .port = x->target.port,
-        .tls = x->tls_ctx,
+        .tls = x->peer.tls,
         .h2 = true,
         .method = "POST",
         .path = x->target.path,
@@ -145,7 +145,7 @@ int pcol__otlpexp_grpc_send(struct pcol_instance *inst, struct pcol_export *exp)
     req.headers = headers;
     call->x = x;
     call->exp = exp;
-    rc = pcol_http_client_request(x->client, &req, answered, call, &err);
+    rc = pcol_http_client_request(x->peer.client, &req, answered, call, &err);
     free(headers);
     if (rc != 0) {
         free(call);

@@ -319,23 +319,11 @@ static int start(struct pcol_instance *inst)
     struct pcol__pyroexp *x = pcol_ctx(inst);
     struct pcol_http_client_opts opts = {
         .max_response_bytes = PCOL__PYROEXP_MAX_RESPONSE,
-        .log_who = x->who,
     };
-    struct pcol_err err = {{0}};
 
-    snprintf(x->who, sizeof(x->who), "exporter %s", pcol_id(inst));
-    if (x->target.tls) {
-        /* An https:// endpoint means TLS whatever tls.insecure says. */
-        struct pcol_tls_settings s = x->tls;
-
-        s.insecure = false;
-        x->tls_ctx = pcol_tls_ctx_create_client(&s, alpn, &err);
-        if (!x->tls_ctx) {
-            pcol_log(inst, PCOL_LOG_ERROR, "%s", err.msg);
-            return PCOL_EINVAL;
-        }
+    if (pcol_http_peer_start(&x->peer, inst, x->target.tls, &x->tls, alpn, opts) != 0) {
+        return PCOL_EINVAL;
     }
-    x->client = pcol_http_client_create(pcol_loop(inst), &opts);
     pcol_log(
         inst, PCOL_LOG_INFO,
         strchr(x->target.host, ':') ? "sending to %s://[%s]:%u%s%s" : "sending to %s://%s:%u%s%s",
@@ -344,37 +332,18 @@ static int start(struct pcol_instance *inst)
     return 0;
 }
 
-static void client_closed(void *data)
-{
-    struct pcol__pyroexp *x = data;
-
-    x->stop_done(x->inst);
-}
-
 static void stop(struct pcol_instance *inst, pcol_stop_cb done)
 {
     struct pcol__pyroexp *x = pcol_ctx(inst);
-    struct pcol_http_client *c = x->client;
 
-    if (!c) {
-        done(inst);
-        return;
-    }
-    x->client = NULL;
-    x->stop_done = done;
-    pcol_http_client_close(c, client_closed, x);
+    pcol_http_peer_stop(&x->peer, inst, done);
 }
 
 static void destroy(struct pcol_instance *inst)
 {
     struct pcol__pyroexp *x = pcol_ctx(inst);
 
-    if (x->client) {
-        pcol_http_client_close(x->client, NULL, NULL);
-        x->client = NULL;
-    }
-    pcol_tls_ctx_unref(x->tls_ctx);
-    x->tls_ctx = NULL;
+    pcol_http_peer_destroy(&x->peer);
     pcol__pyroexp_target_free(&x->target);
     if (x->authorization) {
         memset(x->authorization, 0, strlen(x->authorization));

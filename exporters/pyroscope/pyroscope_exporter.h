@@ -22,7 +22,7 @@
 #include "codec_pprof.h"
 #include "component.h"
 #include "compress.h"
-#include "http_client.h"
+#include "http_peer.h"
 #include "pipeline.h"
 #include "tls.h"
 
@@ -77,11 +77,8 @@ struct pcol__pyroexp {
     struct pcol_instance *inst;
     struct pcol__pyroexp_target target;
     char *authorization; /* the Authorization header value, or NULL */
-    struct pcol_tls_ctx *tls_ctx;
-    struct pcol_http_client *client;
+    struct pcol_http_peer peer;
     bool refusal_logged;
-    char who[96]; /* "exporter pyroscope/x", the client's log prefix */
-    pcol_stop_cb stop_done;
 };
 
 /* ---- pyroscope.c -------------------------------------------------------------- */

@@ -95,7 +95,7 @@ static bool request(struct call *c, const char *path, const uint8_t *body, size_
     struct pcol_http_client_req req = {
         .host = x->target.host,
         .port = x->target.port,
-        .tls = x->tls_ctx,
+        .tls = x->peer.tls,
         .method = "POST",
         .path = path,
         .body = body,
@@ -116,8 +116,8 @@ static bool request(struct call *c, const char *path, const uint8_t *body, size_
         req.timeout_ms = c->deadline_ms - now;
     }
     req.headers = h;
-    rc = x->client ? pcol_http_client_request(x->client, &req, cb, c, &err)
-                   : pcol_err_set(&err, PCOL_EIO, "the exporter is stopping");
+    rc = x->peer.client ? pcol_http_client_request(x->peer.client, &req, cb, c, &err)
+                        : pcol_err_set(&err, PCOL_EIO, "the exporter is stopping");
     free(h);
     if (rc != 0) {
         end(c, rc == PCOL_EINVAL ? PCOL_EXPORT_PERMANENT : PCOL_EXPORT_RETRYABLE, 0, err.msg);
