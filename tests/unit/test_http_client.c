@@ -27,8 +27,6 @@
 #define WATCHDOG_MS 20000
 #define N_STREAMS 20
 
-static char cert_dir[64];
-
 struct fx {
     uv_loop_t loop;
     uv_timer_t watchdog;
@@ -114,20 +112,10 @@ static void on_watchdog(uv_timer_t *t)
     fail_msg("watchdog: the test hung");
 }
 
-static const char *cert(const char *name)
-{
-    static char path[2][128];
-    static int i;
-
-    i = !i;
-    snprintf(path[i], sizeof(path[i]), "%s/%s", cert_dir, name);
-    return path[i];
-}
-
 static struct pcol_tls_ctx *client_tls(const char *ca, const char *alpn)
 {
     const char *list[] = {alpn, NULL};
-    struct pcol_tls_settings s = {.ca_file = cert(ca)};
+    struct pcol_tls_settings s = {.ca_file = tu_cert(ca)};
     struct pcol_err err = {{0}};
     struct pcol_tls_ctx *ctx = pcol_tls_ctx_create_client(&s, list, &err);
 
@@ -151,8 +139,8 @@ static int fx_setup(void **state, bool tls)
     uv_unref((uv_handle_t *)&fx->watchdog);
     uv_timer_init(&fx->loop, &fx->later);
     if (tls) {
-        ss.cert_file = cert("server.crt");
-        ss.key_file = cert("server.key");
+        ss.cert_file = tu_cert("server.crt");
+        ss.key_file = tu_cert("server.key");
         fx->srv_tls = pcol_tls_ctx_create_server(&ss, pcol_http_server_alpn, &err);
         assert_non_null(fx->srv_tls);
         so.tls = fx->srv_tls;
@@ -581,45 +569,6 @@ static void test_tls_wrong_ca(void **state)
     seen_free(&a);
 }
 
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int sh(const char *fmt, ...)
-{
-    char cmd[512];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof(cmd), fmt, ap);
-    va_end(ap);
-    return system(cmd);
-}
-
-/* Two CAs and a server certificate for 127.0.0.1 signed by the first. */
-static int make_certs(void **state)
-{
-    PCOL_UNUSED(state);
-    snprintf(cert_dir, sizeof(cert_dir), "/tmp/pcol-test-http-client-XXXXXX");
-    if (!mkdtemp(cert_dir)) {
-        return -1;
-    }
-    return sh("cd %s && for ca in ca1 ca2; do openssl req -x509 -newkey ec "
-              "-pkeyopt ec_paramgen_curve:P-256 -nodes -keyout $ca.key -out $ca.crt -days 2 "
-              "-subj /CN=$ca 2>/dev/null || exit 1; done && openssl req -newkey ec "
-              "-pkeyopt ec_paramgen_curve:P-256 -nodes -keyout server.key -out server.csr "
-              "-subj /CN=localhost 2>/dev/null && echo subjectAltName=IP:127.0.0.1 >ext && "
-              "openssl x509 -req -in server.csr -CA ca1.crt -CAkey ca1.key -CAcreateserial "
-              "-out server.crt -days 2 -extfile ext 2>/dev/null",
-              cert_dir) == 0
-               ? 0
-               : -1;
-}
-
-static int remove_certs(void **state)
-{
-    PCOL_UNUSED(state);
-    return sh("rm -rf %s", cert_dir) == 0 ? 0 : -1;
-}
-
 int main(void)
 {
     const struct CMUnitTest tests[] = {
@@ -639,5 +588,5 @@ int main(void)
 
     /* libuv writes with write(): a peer that is gone must not kill the test. */
     signal(SIGPIPE, SIG_IGN);
-    return cmocka_run_group_tests(tests, make_certs, remove_certs);
+    return cmocka_run_group_tests(tests, tu_certs_make, tu_certs_remove);
 }

@@ -810,18 +810,6 @@ static void test_scrape_memory_limit(void **state)
 
 /* ---- HTTPS -------------------------------------------------------------------------------- */
 
-static char cert_dir[64];
-
-static const char *cert(const char *name)
-{
-    static char path[4][128];
-    static int i;
-
-    i = (i + 1) % 4;
-    snprintf(path[i], sizeof(path[i]), "%s/%s", cert_dir, name);
-    return path[i];
-}
-
 /* An https:// target verified with scrape.tls.ca_file; a second receiver
  * trusting another CA fails the handshake (reason connection). */
 static void test_scrape_https(void **state)
@@ -837,8 +825,8 @@ static void test_scrape_https(void **state)
     int i;
 
     (void)state;
-    ss.cert_file = cert("server.crt");
-    ss.key_file = cert("server.key");
+    ss.cert_file = tu_cert("server.crt");
+    ss.key_file = tu_cert("server.key");
     tls = pcol_tls_ctx_create_server(&ss, pcol_http_server_alpn, &err);
     if (!tls) {
         fail_msg("%s", err.msg);
@@ -854,7 +842,7 @@ static void test_scrape_https(void **state)
              "  profiles: [goroutine]\n"
              "  tls: {ca_file: '%s'}\n"
              "  targets: [{url: '%s', service_name: secure}]\n",
-             cert("ca1.crt"), url);
+             tu_cert("ca1.crt"), url);
     h = rh_create(&loop, id, yaml, 0);
     snprintf(yaml, sizeof(yaml),
              "endpoint: 127.0.0.1:0\n"
@@ -863,7 +851,7 @@ static void test_scrape_https(void **state)
              "  profiles: [goroutine]\n"
              "  tls: {ca_file: '%s'}\n"
              "  targets: [{url: '%s'}]\n",
-             cert("ca2.crt"), url);
+             tu_cert("ca2.crt"), url);
     bad = rh_create(&loop, id_bad, yaml, 0);
     rh_start(h);
     rh_start(bad);
@@ -881,45 +869,6 @@ static void test_scrape_https(void **state)
     rh_destroy(h);
     srv_stop(&s, &loop);
     loop_close(&loop);
-}
-
-static int sh(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static int sh(const char *fmt, ...)
-{
-    char cmd[1024];
-    va_list ap;
-
-    va_start(ap, fmt);
-    vsnprintf(cmd, sizeof(cmd), fmt, ap);
-    va_end(ap);
-    return system(cmd);
-}
-
-/* Two CAs and a server certificate for 127.0.0.1 signed by the first. */
-static int make_certs(void **state)
-{
-    (void)state;
-    snprintf(cert_dir, sizeof(cert_dir), "/tmp/pcol-test-pprof-scrape-XXXXXX");
-    if (!mkdtemp(cert_dir)) {
-        return -1;
-    }
-    return sh("cd %s && for ca in ca1 ca2; do openssl req -x509 -newkey ec "
-              "-pkeyopt ec_paramgen_curve:P-256 -nodes -keyout $ca.key -out $ca.crt -days 2 "
-              "-subj /CN=$ca 2>/dev/null || exit 1; done && openssl req -newkey ec "
-              "-pkeyopt ec_paramgen_curve:P-256 -nodes -keyout server.key -out server.csr "
-              "-subj /CN=localhost 2>/dev/null && echo subjectAltName=IP:127.0.0.1 >ext && "
-              "openssl x509 -req -in server.csr -CA ca1.crt -CAkey ca1.key -CAcreateserial "
-              "-out server.crt -days 2 -extfile ext 2>/dev/null",
-              cert_dir) == 0
-               ? 0
-               : -1;
-}
-
-static int remove_certs(void **state)
-{
-    (void)state;
-    return sh("rm -rf %s", cert_dir) == 0 ? 0 : -1;
 }
 
 int main(void)
@@ -940,7 +889,7 @@ int main(void)
 
     /* libuv writes with write(): a peer that is gone must not kill the test. */
     signal(SIGPIPE, SIG_IGN);
-    rc = cmocka_run_group_tests(tests, make_certs, remove_certs);
+    rc = cmocka_run_group_tests(tests, tu_certs_make, tu_certs_remove);
 
     pcol_metrics_free();
     return rc;

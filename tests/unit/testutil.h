@@ -32,4 +32,13 @@ bool tu_has_diag(const struct pcol_diag *d, enum pcol_diag_severity sev, uint32_
 #define ASSERT_WARNING(d, line, col, text)                                                         \
     assert_true(tu_has_diag((d), PCOL_DIAG_WARNING, (line), (col), (text)))
 
+/* Certificates for TLS tests, made once per test binary by the `openssl`
+ * CLI in a scratch directory: two CAs (ca1, ca2: .crt and .key) and
+ * server.crt / server.key for 127.0.0.1 signed by ca1. Use the two hooks
+ * as cmocka group setup and teardown; tu_cert() gives a file's path (four
+ * results stay valid at once). */
+int tu_certs_make(void **state);
+int tu_certs_remove(void **state);
+const char *tu_cert(const char *name);
+
 #endif
