@@ -102,3 +102,58 @@ samples() {
     done
     echo "$total"
 }
+
+# ---- checks ---------------------------------------------------------------------
+# check WHAT COMMAND...: counts a pass when COMMAND succeeds (its standard
+# output is not shown), a failure named WHAT otherwise.
+check() {
+    _what=$1
+    shift
+    if "$@" >/dev/null; then ok; else bad "$_what"; fi
+}
+
+# ---- recording test servers ----------------------------------------------------
+# start_server NAME ARGS...: starts the script's test server
+# `$PY $SERVER [$SERVER_MODE] $T/NAME.port $T/NAME ARGS...` in the background;
+# it writes its port to the first path and what it received under the
+# second. Sets SPID and SPORT; stop_server ends it.
+start_server() {
+    _name=$1
+    shift
+    rm -rf "$T/$_name" "$T/$_name.port"
+    "$PY" "$SERVER" ${SERVER_MODE:+"$SERVER_MODE"} "$T/$_name.port" "$T/$_name" "$@" \
+        2>"$T/$_name.err" &
+    SPID=$!
+    if ! wait_for_file "$T/$_name.port" 100; then
+        bad "the test server $_name did not start"
+        sed 's/^/    /' "$T/$_name.err" >&2
+        return 1
+    fi
+    SPORT=$(cat "$T/$_name.port")
+}
+
+stop_server() {
+    kill "$SPID" 2>/dev/null || true
+    wait "$SPID" 2>/dev/null || true
+}
+
+# calls DIR [STATUS]: how many requests the server logged in DIR/calls.log
+# (with that status).
+calls() {
+    [ -e "$1/calls.log" ] || { echo 0; return; }
+    if [ $# -gt 1 ]; then
+        awk -v s="$2" '$2 == s { n++ } END { print n + 0 }' "$1/calls.log"
+    else
+        wc -l <"$1/calls.log" | tr -d ' '
+    fi
+}
+
+# wait_calls DIR N: waits (15 s at most) until the server logged N requests.
+wait_calls() {
+    _n=150
+    while [ "$(calls "$1")" -lt "$2" ] && [ "$_n" -gt 0 ]; do
+        sleep 0.1
+        _n=$((_n - 1))
+    done
+    [ "$(calls "$1")" -ge "$2" ]
+}

@@ -52,17 +52,6 @@ for f in $INPUTS; do
 done
 ONE="$CORPUS/google-pprof__sample.cpu"
 
-# check WHAT COMMAND...: counts a pass when COMMAND succeeds.
-check() {
-    what=$1
-    shift
-    if "$@" >/dev/null 2>&1; then
-        ok
-    else
-        bad "$what"
-    fi
-}
-
 # received DIR: the samples of every request saved in DIR, converted back.
 received() {
     total=0
@@ -84,26 +73,6 @@ equal() {
     fi
 }
 
-# calls DIR [STATUS]: how many calls the server logged (with that status).
-calls() {
-    [ -e "$1/calls.log" ] || { echo 0; return; }
-    if [ $# -gt 1 ]; then
-        awk -v s="$2" '$2 == s { n++ } END { print n + 0 }' "$1/calls.log"
-    else
-        wc -l <"$1/calls.log" | tr -d ' '
-    fi
-}
-
-# wait_calls DIR N: waits (15 s at most) until the server logged N calls.
-wait_calls() {
-    _n=150
-    while [ "$(calls "$1")" -lt "$2" ] && [ "$_n" -gt 0 ]; do
-        sleep 0.1
-        _n=$((_n - 1))
-    done
-    [ "$(calls "$1")" -ge "$2" ]
-}
-
 # metric WHAT SERIES: waits (5 s at most) until /metrics of the running
 # profcol has the line SERIES (a regular expression), then checks it.
 metric() {
@@ -114,27 +83,6 @@ metric() {
         _n=$((_n - 1))
     done
     check "$1" sh -c "curl -s '$_url' | grep -q '$2'"
-}
-
-# start_server NAME ARGS...: grpc_server.py saving into $T/NAME; sets SPID
-# and SPORT.
-start_server() {
-    _name=$1
-    shift
-    rm -rf "$T/$_name" "$T/$_name.port"
-    "$PY" "$SERVER" "$T/$_name.port" "$T/$_name" "$@" 2>"$T/$_name.err" &
-    SPID=$!
-    if ! wait_for_file "$T/$_name.port" 100; then
-        bad "the test server $_name did not start"
-        sed 's/^/    /' "$T/$_name.err" >&2
-        return 1
-    fi
-    SPORT=$(cat "$T/$_name.port")
-}
-
-stop_server() {
-    kill "$SPID" 2>/dev/null || true
-    wait "$SPID" 2>/dev/null || true
 }
 
 # once_config FILE EXPORTER_LINE...: the corpus inputs read once by a file

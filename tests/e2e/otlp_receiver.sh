@@ -33,12 +33,6 @@ if ! "$GRPC_PY" -c "import grpc" 2>/dev/null; then
     exit 0
 fi
 
-check() { # check WHAT COMMAND...: counts COMMAND's success
-    _what=$1
-    shift
-    if "$@"; then ok; else bad "$_what"; fi
-}
-
 # post WHAT STATUS BODY_PATTERN CURL_ARGS...: one request; the answer must
 # have STATUS and hold BODY_PATTERN, or be empty when the pattern is "".
 # The response headers are left in $T/headers.

@@ -24,12 +24,6 @@ for tool in curl python3 gzip; do
     command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed"; exit 0; }
 done
 
-check() { # check WHAT COMMAND...: counts COMMAND's success
-    _what=$1
-    shift
-    if "$@"; then ok; else bad "$_what"; fi
-}
-
 # post WHAT STATUS BODY_PATTERN CURL_ARGS...: one request; the answer must
 # have STATUS and hold BODY_PATTERN, or be empty when the pattern is "".
 post() {

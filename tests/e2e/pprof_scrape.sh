@@ -25,12 +25,6 @@ for tool in go curl python3; do
     command -v "$tool" >/dev/null || { echo "SKIP: $tool is not installed"; exit 0; }
 done
 
-check() { # check WHAT COMMAND...: counts COMMAND's success
-    _what=$1
-    shift
-    if "$@"; then ok; else bad "$_what"; fi
-}
-
 # ---- the Go program -----------------------------------------------------------------------
 mkdir -p "$T/go"
 if ! (cd "$T/go" && HOME="$T/go" GOPATH="$T/go/path" GOCACHE="$T/go/cache" GO111MODULE=off \

@@ -31,6 +31,11 @@ CORPUS=$2
 # shellcheck source=tests/e2e/lib.sh
 . "$(dirname "$0")/lib.sh"
 PY=/usr/bin/python3
+# The recording server (written below) for lib.sh's start_server:
+#   start_server NAME STATUSES [RETRY_AFTER [CERT KEY]] answers with the
+#   comma-separated STATUSES in turn and logs every call.
+SERVER="$T/pyro.py"
+SERVER_MODE=serve
 E2E_STDERR=$T/stderr
 
 for tool in "$PY" go curl; do
@@ -40,17 +45,6 @@ for tool in "$PY" go curl; do
     fi
 done
 export HOME="$T" GOCACHE="$T/gocache" PPROF_TMPDIR="$T" TZ=UTC
-
-# check WHAT COMMAND...: counts a pass when COMMAND succeeds.
-check() {
-    what=$1
-    shift
-    if "$@" >/dev/null 2>&1; then
-        ok
-    else
-        bad "$what"
-    fi
-}
 
 # equal WHAT GOT WANT
 equal() {
@@ -262,48 +256,6 @@ EOF
 
 pyro() {
     "$PY" "$T/pyro.py" "$@"
-}
-
-# start_server NAME STATUSES [RETRY_AFTER [CERT KEY]]: the recording server
-# saving into $T/NAME (HTTPS with CERT and KEY); sets SPID and SPORT.
-start_server() {
-    _name=$1
-    _statuses=$2
-    shift 2
-    rm -rf "$T/$_name" "$T/$_name.port"
-    "$PY" "$T/pyro.py" serve "$T/$_name.port" "$T/$_name" "$_statuses" "$@" 2>"$T/$_name.err" &
-    SPID=$!
-    if ! wait_for_file "$T/$_name.port" 100; then
-        bad "the test server $_name did not start"
-        sed 's/^/    /' "$T/$_name.err" >&2
-        return 1
-    fi
-    SPORT=$(cat "$T/$_name.port")
-}
-
-stop_server() {
-    kill "$SPID" 2>/dev/null || true
-    wait "$SPID" 2>/dev/null || true
-}
-
-# calls DIR [STATUS]: how many requests the server answered (with STATUS).
-calls() {
-    [ -e "$1/calls.log" ] || { echo 0; return; }
-    if [ $# -gt 1 ]; then
-        awk -v s="$2" '$2 == s { n++ } END { print n + 0 }' "$1/calls.log"
-    else
-        wc -l <"$1/calls.log" | tr -d ' '
-    fi
-}
-
-# wait_calls DIR N: waits (15 s at most) until the server answered N requests.
-wait_calls() {
-    _n=150
-    while [ "$(calls "$1")" -lt "$2" ] && [ "$_n" -gt 0 ]; do
-        sleep 0.1
-        _n=$((_n - 1))
-    done
-    [ "$(calls "$1")" -ge "$2" ]
 }
 
 # run_once WHAT INPUTS EXPORTER_YAML [EXTRA_QUEUE_YAML]: a file receiver reads
