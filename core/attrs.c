@@ -114,6 +114,9 @@ static const struct pcol_value *lookup(const struct pcol_batch *b, const struct 
 {
     uint32_t i;
 
+    if (len == 0) {
+        return NULL; /* "" is the key of nothing */
+    }
     if (p) {
         for (i = 0; i < p->attrs.n; i++) {
             const struct pcol_attr *a = pcol_attr_at(b, p->attrs.v[i]);

@@ -1,8 +1,7 @@
 /* SPDX-License-Identifier: Apache-2.0 */
 /*
- * policy.c: the `sampling` processor's policies: attribute lookup by key
- * text, matching one profile against a policy's `match`, first match wins,
- * and the compile/validate steps for the policies' regexes.
+ * policy.c: the `sampling` processor's policies: matching one profile against a policy's `match`,
+ * first match wins, and the compile/validate steps for the policies' regexes.
  *
  * A match holds conditions that must all be true (an empty match matches
  * every profile):
@@ -21,43 +20,6 @@
 
 #include <string.h>
 
-static bool str_is(const struct pcol_batch *b, int32_t i, const char *s, size_t len)
-{
-    const struct pcol_str *e = pcol_str_at(b, i);
-
-    return e->len == len && memcmp(e->p, s, len) == 0;
-}
-
-const struct pcol_value *pcol__sampling_lookup(const struct pcol_batch *b,
-                                               const struct pcol_resource *r,
-                                               const struct pcol_scope *s,
-                                               const struct pcol_profile *p, const char *key)
-{
-    size_t len = strlen(key);
-    uint32_t i;
-
-    if (len == 0) {
-        return NULL; /* string 0 is "", the key of nothing */
-    }
-    for (i = 0; p && i < p->attrs.n; i++) {
-        const struct pcol_attr *a = pcol_attr_at(b, p->attrs.v[i]);
-        if (str_is(b, a->key, key, len)) {
-            return &a->value;
-        }
-    }
-    for (i = 0; s && i < s->n_attrs; i++) {
-        if (str_is(b, s->attrs[i].key, key, len)) {
-            return &s->attrs[i].value;
-        }
-    }
-    for (i = 0; r && i < r->n_attrs; i++) {
-        if (str_is(b, r->attrs[i].key, key, len)) {
-            return &r->attrs[i].value;
-        }
-    }
-    return NULL;
-}
-
 /* `v` as NUL-terminated text in sp->text. */
 static const char *value_text(struct sampling *sp, const struct pcol_batch *b,
                               const struct pcol_value *v)
@@ -75,12 +37,12 @@ static bool matches(struct sampling *sp, const struct sampling_match *m, const s
     const struct pcol_value *v;
     size_t i;
 
-    if (m->sample_type && !str_is(b, p->sample_type.type, m->sample_type, strlen(m->sample_type))) {
+    if (m->sample_type && strcmp(pcol_cstr(b, p->sample_type.type), m->sample_type) != 0) {
         return false;
     }
     for (i = 0; i < m->attributes.n; i++) {
         const struct pcol_str_pair *c = &m->attributes.v[i];
-        if (!(v = pcol__sampling_lookup(b, r, s, p, c->key))) {
+        if (!(v = pcol_attr_lookup_cstr(b, r, s, p, c->key))) {
             return false;
         }
         if (strcmp(c->value, "*") != 0 && strcmp(value_text(sp, b, v), c->value) != 0) {
@@ -88,7 +50,7 @@ static bool matches(struct sampling *sp, const struct sampling_match *m, const s
         }
     }
     for (i = 0; i < m->regex.n; i++) {
-        if (!(v = pcol__sampling_lookup(b, r, s, p, m->regex.v[i].key)) ||
+        if (!(v = pcol_attr_lookup_cstr(b, r, s, p, m->regex.v[i].key)) ||
             !pcol_regex_match(&m->res[i], value_text(sp, b, v))) {
             return false;
         }

@@ -81,7 +81,7 @@ bool pcol__sampling_probabilistic_keep(struct sampling *sp, const struct pcol_ba
         return false;
     }
     sp->text.len = 0;
-    v = pcol__sampling_lookup(b, r, s, p, pr->attribute ? pr->attribute : "service.name");
+    v = pcol_attr_lookup_cstr(b, r, s, p, pr->attribute ? pr->attribute : "service.name");
     if (v) {
         pcol_value_text(b, v, &sp->text);
     }

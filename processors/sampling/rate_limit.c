@@ -198,7 +198,7 @@ bool pcol__sampling_rate_keep(struct sampling *sp, const struct pcol_batch *b,
                               const struct pcol_resource *r, const struct pcol_scope *s,
                               const struct pcol_profile *p, uint64_t now_ms)
 {
-    const struct pcol_value *v = pcol__sampling_lookup(b, r, s, p, sp->rate_limit.key);
+    const struct pcol_value *v = pcol_attr_lookup_cstr(b, r, s, p, sp->rate_limit.key);
 
     sp->text.len = 0;
     if (v) {

@@ -15,7 +15,7 @@
  *      continuously by the loop clock (rate_limit.c). Drops count as reason
  *      "rate_limit". Only profiles that passed 2 take tokens.
  * Attributes are looked up on the profile, then its scope, then its
- * resource (as pcol_attr_lookup, but by key text).
+ * resource (pcol_attr_lookup_cstr, attrs.h).
  *
  * What goes on: a batch where everything was kept passes on untouched
  * (PCOL_CONTINUE, no copy). Otherwise the kept profiles are copied into a

@@ -5,7 +5,7 @@
  * the functions its files share. Not part of the plugin API.
  *
  *   sampling.c       options, lifecycle, process(): decide, count, rebuild
- *   policy.c         policy matching and attribute lookup by key text
+ *   policy.c         policy matching
  *   probabilistic.c  the consistent hash decision
  *   rate_limit.c     token buckets per key value, bounded with an LRU
  *
@@ -90,14 +90,6 @@ struct sampling {
 };
 
 /* ---- policy.c ----------------------------------------------------------------- */
-
-/* The value of attribute `key` for profile `p` (then its scope, then its
- * resource), comparing key text rather than string indexes, so a decoded
- * table holding the same string twice cannot hide it. NULL when absent. */
-const struct pcol_value *pcol__sampling_lookup(const struct pcol_batch *b,
-                                               const struct pcol_resource *r,
-                                               const struct pcol_scope *s,
-                                               const struct pcol_profile *p, const char *key);
 
 /* Compiles the regexes of every policy into sp->arena. Returns 0, or
  * PCOL_EINVAL with the reason in `why` (validate already reported it). */
