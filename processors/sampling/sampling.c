@@ -268,7 +268,7 @@ const struct pcol_component_def pcol_processor_sampling = {
     .abi_version = PCOL_ABI_VERSION,
     .kind = PCOL_PROCESSOR,
     .name = "sampling",
-    .summary = "keeps or drops whole profiles: ordered policies, consistent probabilistic "
+    .summary = "Keeps or drops whole profiles: ordered policies, consistent probabilistic "
                "sampling, per-key rate limits",
     .options = sampling_options,
     .ctx_size = sizeof(struct sampling),

@@ -172,7 +172,7 @@ const struct pcol_component_def pcol_processor_symbolstrip = {
     .abi_version = PCOL_ABI_VERSION,
     .kind = PCOL_PROCESSOR,
     .name = "symbolstrip",
-    .summary = "removes or hashes function names, file names, line numbers and binary paths; "
+    .summary = "Removes or hashes function names, file names, line numbers and binary paths; "
                "keeps addresses, mappings and build ids",
     .options = symbolstrip_options,
     .ctx_size = sizeof(struct pcol__symstrip),
