@@ -24,82 +24,11 @@
 #include <time.h>
 #include <unistd.h>
 
-#include "http_server.h"
+#include "http_fixture.h"
 
-#define WATCHDOG_MS 30000
 #define CORPUS_FILE "google-pprof__large.cpu"
 
-/* ---- recorded checks -------------------------------------------------- */
-
-static pthread_mutex_t check_mu = PTHREAD_MUTEX_INITIALIZER;
-static char check_failure[512];
-
-static void check_at(bool ok, const char *file, int line, const char *expr)
-{
-    if (ok) {
-        return;
-    }
-    pthread_mutex_lock(&check_mu);
-    if (!check_failure[0]) {
-        snprintf(check_failure, sizeof(check_failure), "%s:%d: %s", file, line, expr);
-    }
-    pthread_mutex_unlock(&check_mu);
-}
-
-#define CHECK(cond) check_at((cond), __FILE__, __LINE__, #cond)
-
 /* ---- the server side -------------------------------------------------- */
-
-struct fx {
-    uv_loop_t loop;
-    uv_timer_t watchdog;
-    uv_timer_t later; /* answers held requests */
-    uv_async_t client_done;
-    struct pcol_http_server *srv;
-    int port;
-    bool srv_closing;
-    int closed; /* server close callbacks */
-    void (*client)(struct fx *);
-    pthread_t thread;
-    atomic_int handled;
-    atomic_int responded;
-    struct pcol_http_request *held;
-    uint8_t *held_body;
-    size_t held_len;
-    uint64_t later_ms;
-    bool close_in_handler;
-    int respond_rc;
-    struct pcol_buf expect; /* upload: the body that must arrive */
-    struct pcol_buf logs;   /* every line the server logged */
-};
-
-static struct fx the_fx;
-
-static void fx_log(void *data, enum pcol_http_log_level level, const char *msg)
-{
-    struct fx *fx = data;
-
-    PCOL_UNUSED(level);
-    pcol_buf_printf(&fx->logs, "%s\n", msg);
-}
-
-static void on_srv_closed(void *data)
-{
-    struct fx *fx = data;
-
-    fx->closed++;
-    fx->srv = NULL;
-    uv_close((uv_handle_t *)&fx->watchdog, NULL);
-    uv_close((uv_handle_t *)&fx->later, NULL);
-}
-
-static void fx_close_server(struct fx *fx)
-{
-    if (!fx->srv_closing) {
-        fx->srv_closing = true;
-        pcol_http_server_close(fx->srv, on_srv_closed, fx);
-    }
-}
 
 static void h_echo(struct pcol_http_request *req, void *data)
 {
@@ -123,9 +52,9 @@ static void on_later(uv_timer_t *t)
     pcol_buf_append(&b, fx->held_body, fx->held_len);
     free(fx->held_body);
     fx->held_body = NULL;
-    CHECK(pcol_http_response_header(fx->held, "Retry-After", "7") == 0);
-    fx->respond_rc = pcol_http_respond(fx->held, 200, "text/plain", b.p, b.len);
-    fx->held = NULL;
+    CHECK(pcol_http_response_header(fx->held_one, "Retry-After", "7") == 0);
+    fx->respond_rc = pcol_http_respond(fx->held_one, 200, "text/plain", b.p, b.len);
+    fx->held_one = NULL;
     pcol_buf_free(&b);
     atomic_store(&fx->responded, 1);
 }
@@ -135,7 +64,7 @@ static void h_later(struct pcol_http_request *req, void *data)
 {
     struct fx *fx = data;
 
-    fx->held = req;
+    fx->held_one = req;
     fx->held_body = pcol_http_request_take_body(req, &fx->held_len);
     CHECK(req->body == NULL && req->body_len == 0);
     if (fx->close_in_handler) {
@@ -143,18 +72,6 @@ static void h_later(struct pcol_http_request *req, void *data)
     }
     uv_timer_start(&fx->later, on_later, fx->later_ms ? fx->later_ms : 50, 0);
     atomic_fetch_add(&fx->handled, 1);
-}
-
-static void h_upload(struct pcol_http_request *req, void *data)
-{
-    struct fx *fx = data;
-    bool same =
-        req->body_len == fx->expect.len && memcmp(req->body, fx->expect.p, fx->expect.len) == 0;
-    char msg[64];
-    int n = snprintf(msg, sizeof(msg), "%s %zu", same ? "ok" : "mismatch", req->body_len);
-
-    atomic_fetch_add(&fx->handled, 1);
-    pcol_http_respond(req, same ? 200 : 400, "text/plain", msg, (size_t)n);
 }
 
 static void put_query(struct pcol_buf *b, const struct pcol_http_request *req, const char *name,
@@ -185,90 +102,19 @@ static void h_query(struct pcol_http_request *req, void *data)
     pcol_buf_free(&b);
 }
 
-static void on_watchdog(uv_timer_t *t)
-{
-    PCOL_UNUSED(t);
-    fprintf(stderr, "test_http1: watchdog: test hung for %d ms\n", WATCHDOG_MS);
-    abort();
-}
-
-static void on_client_done(uv_async_t *a)
-{
-    struct fx *fx = PCOL_CONTAINER_OF(a, struct fx, client_done);
-
-    uv_close((uv_handle_t *)a, NULL);
-    fx_close_server(fx);
-}
-
-static void *client_main(void *arg)
-{
-    struct fx *fx = arg;
-
-    fx->client(fx);
-    uv_async_send(&fx->client_done);
-    return NULL;
-}
-
 static struct fx *fx_start(const struct pcol_http_server_opts *opts)
 {
-    struct fx *fx = &the_fx;
-    struct pcol_http_server_opts o = {0};
-    struct pcol_err err = {{0}};
+    struct fx *fx = fx_init(opts);
 
-    pcol_buf_free(&fx->logs);
-    memset(fx, 0, sizeof(*fx));
-    check_failure[0] = '\0';
-    if (opts) {
-        o = *opts;
-    }
-    o.log = fx_log;
-    o.log_data = fx;
-    assert_int_equal(uv_loop_init(&fx->loop), 0);
-    uv_timer_init(&fx->loop, &fx->watchdog);
-    uv_timer_init(&fx->loop, &fx->later);
-    uv_async_init(&fx->loop, &fx->client_done, on_client_done);
-    uv_timer_start(&fx->watchdog, on_watchdog, WATCHDOG_MS, 0);
-    fx->srv = pcol_http_server_create(&fx->loop, &o);
-    assert_non_null(fx->srv);
-    assert_int_equal(pcol_http_route(fx->srv, NULL, "/echo", h_echo, fx, 0), 0);
-    assert_int_equal(pcol_http_route(fx->srv, "GET", "/a", h_echo, fx, 0), 0);
-    assert_int_equal(pcol_http_route(fx->srv, "POST", "/a", h_echo, fx, 0), 0);
-    assert_int_equal(pcol_http_route(fx->srv, "POST", "/small", h_echo, fx, 10), 0);
-    assert_int_equal(pcol_http_route(fx->srv, "POST", "/later", h_later, fx, 0), 0);
-    assert_int_equal(pcol_http_route(fx->srv, "POST", "/upload", h_upload, fx, 0), 0);
-    assert_int_equal(pcol_http_route(fx->srv, "GET", "/query", h_query, fx, 0), 0);
-    assert_int_equal(pcol_http_server_listen(fx->srv, "127.0.0.1", 0, &err), 0);
-    fx->port = pcol_http_server_port(fx->srv);
-    assert_true(fx->port > 0);
+    fx_route(fx, NULL, "/echo", h_echo, 0);
+    fx_route(fx, "GET", "/a", h_echo, 0);
+    fx_route(fx, "POST", "/a", h_echo, 0);
+    fx_route(fx, "POST", "/small", h_echo, 10);
+    fx_route(fx, "POST", "/later", h_later, 0);
+    fx_route(fx, "POST", "/upload", fx_h_upload, 0);
+    fx_route(fx, "GET", "/query", h_query, 0);
+    fx_listen(fx);
     return fx;
-}
-
-/* Runs the client thread against the server until both are done. */
-static void fx_run(struct fx *fx, void (*client)(struct fx *))
-{
-    fx->client = client;
-    assert_int_equal(pthread_create(&fx->thread, NULL, client_main, fx), 0);
-    uv_run(&fx->loop, UV_RUN_DEFAULT);
-    pthread_join(fx->thread, NULL);
-    assert_int_equal(fx->closed, 1);
-    assert_int_equal(uv_loop_close(&fx->loop), 0);
-    pcol_buf_free(&fx->expect);
-    if (check_failure[0]) {
-        fail_msg("%s", check_failure);
-    }
-}
-
-static bool fx_logged(struct fx *fx, const char *text)
-{
-    pcol_buf_putc(&fx->logs, '\0');
-    return strstr((const char *)fx->logs.p, text) != NULL;
-}
-
-static int free_logs(void **state)
-{
-    PCOL_UNUSED(state);
-    pcol_buf_free(&the_fx.logs);
-    return 0;
 }
 
 /* ---- the client side (client thread, blocking sockets) ----------------- */
@@ -285,13 +131,6 @@ struct resp {
     char body[8192];
     size_t body_len;
 };
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-    nanosleep(&ts, NULL);
-}
 
 static bool cl_connect(struct cl *c, int port)
 {
@@ -1109,5 +948,5 @@ int main(void)
 
     /* As in the service: a write to a reset socket must fail, not kill. */
     signal(SIGPIPE, SIG_IGN);
-    return cmocka_run_group_tests(tests, NULL, free_logs);
+    return cmocka_run_group_tests(tests, NULL, fx_free_logs);
 }

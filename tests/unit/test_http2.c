@@ -26,84 +26,12 @@
 #include <unistd.h>
 
 #include "grpc.h"
-#include "http_server.h"
+#include "http_fixture.h"
 
-#define WATCHDOG_MS 30000
 #define CORPUS_FILE "google-pprof__large.cpu"
-#define MAX_HELD 64
 #define GRPC_PYTHON "/usr/bin/python3"
 
-/* ---- recorded checks -------------------------------------------------- */
-
-static pthread_mutex_t check_mu = PTHREAD_MUTEX_INITIALIZER;
-static char check_failure[512];
-
-static void check_at(bool ok, const char *file, int line, const char *expr)
-{
-    if (ok) {
-        return;
-    }
-    pthread_mutex_lock(&check_mu);
-    if (!check_failure[0]) {
-        snprintf(check_failure, sizeof(check_failure), "%s:%d: %s", file, line, expr);
-    }
-    pthread_mutex_unlock(&check_mu);
-}
-
-#define CHECK(cond) check_at((cond), __FILE__, __LINE__, #cond)
-
 /* ---- the server side -------------------------------------------------- */
-
-struct fx {
-    uv_loop_t loop;
-    uv_timer_t watchdog;
-    uv_timer_t later; /* answers held requests */
-    uv_async_t client_done;
-    struct pcol_http_server *srv;
-    int port;
-    bool srv_closing;
-    int closed;
-    void (*client)(struct fx *);
-    pthread_t thread;
-    atomic_int handled;
-    atomic_int max_held; /* most requests held at once */
-    struct pcol_http_request *held[MAX_HELD];
-    int n_held;
-    int hold_until; /* answer once this many are held */
-    uint64_t later_ms;
-    bool close_in_handler;
-    atomic_int respond_rc;  /* of the last held answer */
-    struct pcol_buf expect; /* /upload: the body that must arrive */
-    struct pcol_buf logs;
-};
-
-static struct fx the_fx;
-
-static void fx_log(void *data, enum pcol_http_log_level level, const char *msg)
-{
-    struct fx *fx = data;
-
-    PCOL_UNUSED(level);
-    pcol_buf_printf(&fx->logs, "%s\n", msg);
-}
-
-static void on_srv_closed(void *data)
-{
-    struct fx *fx = data;
-
-    fx->closed++;
-    fx->srv = NULL;
-    uv_close((uv_handle_t *)&fx->watchdog, NULL);
-    uv_close((uv_handle_t *)&fx->later, NULL);
-}
-
-static void fx_close_server(struct fx *fx)
-{
-    if (!fx->srv_closing) {
-        fx->srv_closing = true;
-        pcol_http_server_close(fx->srv, on_srv_closed, fx);
-    }
-}
 
 static void h_echo(struct pcol_http_request *req, void *data)
 {
@@ -140,7 +68,7 @@ static void h_hold(struct pcol_http_request *req, void *data)
     struct fx *fx = data;
 
     atomic_fetch_add(&fx->handled, 1);
-    if (fx->n_held == MAX_HELD) {
+    if (fx->n_held == FX_MAX_HELD) {
         pcol_http_respond_error(req, 503, "too many held");
         return;
     }
@@ -154,18 +82,6 @@ static void h_hold(struct pcol_http_request *req, void *data)
     if (fx->n_held >= fx->hold_until) {
         uv_timer_start(&fx->later, on_later, fx->later_ms ? fx->later_ms : 20, 0);
     }
-}
-
-static void h_upload(struct pcol_http_request *req, void *data)
-{
-    struct fx *fx = data;
-    bool same =
-        req->body_len == fx->expect.len && memcmp(req->body, fx->expect.p, fx->expect.len) == 0;
-    char msg[64];
-    int n = snprintf(msg, sizeof(msg), "%s %zu", same ? "ok" : "mismatch", req->body_len);
-
-    atomic_fetch_add(&fx->handled, 1);
-    pcol_http_respond(req, same ? 200 : 400, "text/plain", msg, (size_t)n);
 }
 
 static void h_close(struct pcol_http_request *req, void *data)
@@ -209,92 +125,21 @@ static void h_grpc_busy(struct pcol_http_request *req, void *data)
     CHECK(pcol_grpc_respond_status(req, PCOL_GRPC_UNAVAILABLE, "busy: 100% full", 1500) == 0);
 }
 
-static void on_watchdog(uv_timer_t *t)
-{
-    PCOL_UNUSED(t);
-    fprintf(stderr, "test_http2: watchdog: test hung for %d ms\n", WATCHDOG_MS);
-    abort();
-}
-
-static void on_client_done(uv_async_t *a)
-{
-    struct fx *fx = PCOL_CONTAINER_OF(a, struct fx, client_done);
-
-    uv_close((uv_handle_t *)a, NULL);
-    fx_close_server(fx);
-}
-
-static void *client_main(void *arg)
-{
-    struct fx *fx = arg;
-
-    fx->client(fx);
-    uv_async_send(&fx->client_done);
-    return NULL;
-}
-
-static void fx_route(struct fx *fx, const char *method, const char *path, pcol_http_handler h,
-                     size_t max_body)
-{
-    assert_int_equal(pcol_http_route(fx->srv, method, path, h, fx, max_body), 0);
-}
-
 static struct fx *fx_start(const struct pcol_http_server_opts *opts)
 {
-    struct fx *fx = &the_fx;
-    struct pcol_http_server_opts o = {0};
-    struct pcol_err err = {{0}};
+    struct fx *fx = fx_init(opts);
 
-    pcol_buf_free(&fx->logs);
-    memset(fx, 0, sizeof(*fx));
-    check_failure[0] = '\0';
-    if (opts) {
-        o = *opts;
-    }
-    o.log = fx_log;
-    o.log_data = fx;
-    fx->hold_until = 1;
-    assert_int_equal(uv_loop_init(&fx->loop), 0);
-    uv_timer_init(&fx->loop, &fx->watchdog);
-    uv_timer_init(&fx->loop, &fx->later);
-    uv_async_init(&fx->loop, &fx->client_done, on_client_done);
-    uv_timer_start(&fx->watchdog, on_watchdog, WATCHDOG_MS, 0);
-    fx->srv = pcol_http_server_create(&fx->loop, &o);
-    assert_non_null(fx->srv);
     fx_route(fx, NULL, "/echo", h_echo, 0);
     fx_route(fx, "GET", "/a", h_echo, 0);
     fx_route(fx, "POST", "/small", h_echo, 10);
     fx_route(fx, "POST", "/hold", h_hold, 0);
-    fx_route(fx, "POST", "/upload", h_upload, 0);
+    fx_route(fx, "POST", "/upload", fx_h_upload, 0);
     fx_route(fx, "GET", "/close", h_close, 0);
     fx_route(fx, "POST", "/test.Echo/Echo", h_grpc_echo, 0);
     fx_route(fx, "POST", "/test.Echo/Small", h_grpc_echo, 100);
     fx_route(fx, "POST", "/test.Echo/Busy", h_grpc_busy, 0);
-    assert_int_equal(pcol_http_server_listen(fx->srv, "127.0.0.1", 0, &err), 0);
-    fx->port = pcol_http_server_port(fx->srv);
-    assert_true(fx->port > 0);
+    fx_listen(fx);
     return fx;
-}
-
-static void fx_run(struct fx *fx, void (*client)(struct fx *))
-{
-    fx->client = client;
-    assert_int_equal(pthread_create(&fx->thread, NULL, client_main, fx), 0);
-    uv_run(&fx->loop, UV_RUN_DEFAULT);
-    pthread_join(fx->thread, NULL);
-    assert_int_equal(fx->closed, 1);
-    assert_int_equal(uv_loop_close(&fx->loop), 0);
-    pcol_buf_free(&fx->expect);
-    if (check_failure[0]) {
-        fail_msg("%s", check_failure);
-    }
-}
-
-static int free_logs(void **state)
-{
-    PCOL_UNUSED(state);
-    pcol_buf_free(&the_fx.logs);
-    return 0;
 }
 
 /* ---- the client side: an nghttp2 client session (client thread) -------- */
@@ -324,13 +169,6 @@ struct h2c {
     uint32_t goaway_code;
     int32_t goaway_last;
 };
-
-static void sleep_ms(long ms)
-{
-    struct timespec ts = {ms / 1000, (ms % 1000) * 1000000L};
-
-    nanosleep(&ts, NULL);
-}
 
 static int tcp_connect(int port)
 {
@@ -1056,5 +894,5 @@ int main(void)
         cmocka_unit_test(test_grpcio_interop),
     };
 
-    return cmocka_run_group_tests(tests, NULL, free_logs);
+    return cmocka_run_group_tests(tests, NULL, fx_free_logs);
 }
